@@ -1,8 +1,7 @@
 """Test tiers: ``host`` (default), ``emulator`` (QEMU), ``hardware`` (--port).
 
 Emulator tests are skipped when QEMU or the cross compilers are missing,
-unless ``TINYCOMPRESS_REQUIRE_EMULATOR=1`` (CI sets it through the README
-command's environment) turns the skip into a failure.
+unless ``TINYCOMPRESS_REQUIRE_EMULATOR=1`` turns the skip into a failure.
 """
 
 from __future__ import annotations
