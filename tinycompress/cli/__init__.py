@@ -17,6 +17,14 @@ from tinycompress.cli._common import run_guarded
 # Subcommand name -> module under tinycompress.cli. Order is the --help order.
 COMMANDS: dict[str, str] = {
     "compress": "compress",
+    "verify": "verify",
+    "inspect": "inspect",
+    "demo": "demo",
+    "export": "export",
+    "build": "build",
+    "flash": "flash",
+    "profile": "profile",
+    "boards": "boards",
 }
 
 

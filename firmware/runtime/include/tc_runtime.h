@@ -1,0 +1,481 @@
+/*
+ * tc_runtime.h - the tinycompress C99 int8 inference runtime.
+ *
+ * One public header documents every kernel. Kernels are named
+ * tc_<op>_<dtype>(), live one per file in firmware/runtime/src/, never
+ * allocate, and return a tc_status_t. They compute bit for bit what
+ * TensorFlow Lite Micro's reference kernels compute, so generated code can be
+ * checked against the TFLM interpreter on every output byte.
+ *
+ * Conventions shared by all kernels
+ *   - Tensors are dense, row-major, NHWC (batch, height, width, channels).
+ *     Tensors of rank < 4 are passed as tc_shape_t with leading dims = 1.
+ *   - Zero points are the raw TFLite values (-128..127 for int8); kernels
+ *     negate them where TFLM uses "offsets".
+ *   - Requantisation uses TFLite's fixed-point form: a Q31 multiplier in
+ *     [2^30, 2^31) (or 0) and a power-of-two shift in [-31, 30] (positive =
+ *     left), exactly as tinycompress/codegen/quant.py:quantize_multiplier()
+ *     produces them. The product is computed with TFLM's double rounding
+ *     (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT).
+ *   - act_min/act_max are the fused-activation clamp in the output's
+ *     quantised domain: -128 <= act_min <= act_max <= 127.
+ *   - Parameter structs hold only per-layer constants, so the code generator
+ *     can emit them as `static const` data in flash; activations are passed
+ *     as pointers into the arena.
+ *   - Unless a kernel says "in place allowed" or "shifted overlap allowed",
+ *     input and output must not overlap.
+ *   - Shifted overlap (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D,
+ *     SOFTMAX): the output may start before the input and overlap it when
+ *     every output write lands below the lowest input byte still to be read
+ *     in raster order (the memory planner guarantees it). These kernels
+ *     write each output element exactly once, in increasing address order
+ *     (TFLM loop order: n, y, x, channel; depthwise n, y, x, ic, m; softmax
+ *     finishes a row's max and sum before writing that row), only after
+ *     all reads for that element, and never use the output as scratch.
+ *     Optimised variants must keep this or document their look-ahead.
+ *
+ * Extension points
+ *   - Weight storage: kernels with weights take a tc_weights_t whose format
+ *     says how the int8 values are stored: TC_WEIGHTS_S8 (dense),
+ *     TC_WEIGHTS_PALETTE4 (4-bit indices, for clustered models) or
+ *     TC_WEIGHTS_SPARSE8 (bitmap + nonzeros, for pruned models). A new
+ *     format adds a value and a descriptor that `data` points to; kernels
+ *     read weights through src/tc_weights.h, and one given a format it
+ *     cannot use returns TC_ERR_UNSUPPORTED.
+ *   - Architecture-optimised kernels live in firmware/runtime/arch/<arch>/
+ *     and keep the reference file and symbol name: a build for that core
+ *     compiles arch/<arch>/<name>.c instead of src/<name>.c. Today:
+ *     arch/cortex-m-dsp/ (Cortex-M4/M7/M33/M55: SMLAD dot products) for
+ *     tc_conv_s8 and tc_fully_connected_s8. They are checked bit-exact
+ *     against the reference on the emulated core
+ *     (firmware/runtime/tests/tc_arch_check.c). The choice of kernel per
+ *     layer (e.g. tc_lut_s8 vs tc_logistic_s8) is made by the code
+ *     generator, which emits the call.
+ */
+#ifndef TC_RUNTIME_H
+#define TC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TC_RUNTIME_VERSION "0.1.0"
+
+/* Maximum number of inputs of tc_concat_s8(). */
+#define TC_CONCAT_MAX_INPUTS 16
+
+/* ---------------------------------------------------------------- common */
+
+/* Every kernel and tc_model_invoke() return one of these; TC_OK is 0. */
+typedef enum {
+    TC_OK = 0,              /* success */
+    TC_ERR_ARG = 1,         /* NULL pointer or parameter out of its range */
+    TC_ERR_SHAPE = 2,       /* shapes inconsistent with each other */
+    TC_ERR_UNSUPPORTED = 3  /* valid but not implemented (e.g. weight format) */
+} tc_status_t;
+
+/* One entry per generated layer: name and op for reports, MACs for
+ * profiling (docs/architecture.md, "Generated model C API"). */
+typedef struct {
+    const char *name;  /* layer (output tensor) name from the .tflite */
+    const char *op;    /* TFLite builtin op name, e.g. "CONV_2D" */
+    uint32_t macs;     /* multiply-accumulates of one invocation */
+} tc_layer_info_t;
+
+/* A 4-D NHWC shape; every dim >= 1. */
+typedef struct {
+    int32_t n, h, w, c;
+} tc_shape_t;
+
+/* How a weight tensor is stored. */
+typedef enum {
+    TC_WEIGHTS_S8 = 0,        /* dense int8, layout given by the kernel */
+    TC_WEIGHTS_PALETTE4 = 1,  /* 4-bit indices into a per-channel palette */
+    TC_WEIGHTS_SPARSE8 = 2    /* bitmap + nonzero int8 values (pruning) */
+} tc_weight_format_t;
+
+/* A weight tensor: format + pointer to its data (usually in flash). */
+typedef struct {
+    tc_weight_format_t format;
+    const void *data;  /* TC_WEIGHTS_S8: const int8_t[elements];
+                        * TC_WEIGHTS_PALETTE4: const tc_palette4_t *;
+                        * TC_WEIGHTS_SPARSE8: const tc_sparse8_t * */
+    uint32_t bytes;    /* TC_WEIGHTS_S8: elements; TC_WEIGHTS_PALETTE4:
+                        * bytes of `indices`, i.e. (elements + 1) / 2;
+                        * TC_WEIGHTS_SPARSE8: bytes of `bitmap`, i.e.
+                        * (elements + 7) / 8 */
+} tc_weights_t;
+
+/* TC_WEIGHTS_PALETTE4: weights of clustered models take at most 16 distinct
+ * int8 values per output channel, so each is stored as a 4-bit index. The
+ * decoded tensor has the kernel's dense layout; element i's index is the low
+ * nibble of indices[i / 2] for even i, the high nibble for odd i; its value is
+ * palette[16 * channel + index], channel being the output channel of
+ * element i. Decoding is exact, so results equal the dense kernel's. */
+typedef struct {
+    const int8_t *palette;   /* [output channels][16] */
+    const uint8_t *indices;  /* [(elements + 1) / 2] */
+} tc_palette4_t;
+
+/* TC_WEIGHTS_SPARSE8: pruned weights without their zeros. Bit i of the
+ * bitmap ((bitmap[i / 8] >> (i % 8)) & 1) is set when dense element i is
+ * nonzero; the nonzero values follow in dense order in `values`, output
+ * channel c's first one at values[channel_start[c]]. Zero weights cost
+ * neither flash nor MACs. Supported where each output channel's weights
+ * are one contiguous row: FULLY_CONNECTED and 1x1 CONV_2D (other kernels
+ * return TC_ERR_UNSUPPORTED); the weight zero point must be 0. */
+typedef struct {
+    const uint8_t *bitmap;           /* [(elements + 7) / 8] */
+    const int8_t *values;            /* [nonzero elements] */
+    const uint32_t *channel_start;   /* [output channels] */
+} tc_sparse8_t;
+
+/* Output requantisation of a conv / depthwise / fully connected layer.
+ * per_channel = 1: one (multiplier, shift) per output channel;
+ * per_channel = 0: multiplier[0], shift[0] apply to every channel. */
+typedef struct {
+    const int32_t *multiplier;  /* Q31, 0 or [2^30, 2^31) */
+    const int32_t *shift;       /* [-31, 30] */
+    int32_t per_channel;        /* 0 or 1 */
+} tc_requant_t;
+
+/* ------------------------------------------------------------ CONV_2D */
+
+/* CONV_2D, int8 activations, int8 weights (per-channel or per-tensor
+ * quantised, weight zero point 0), int32 bias.
+ *   input   [input.n][input.h][input.w][input.c]
+ *   weights [output.c][kernel_h][kernel_w][input.c]   (OHWI, TFLite order)
+ *   bias    [output.c] or NULL
+ *   output  [input.n][output.h][output.w][output.c]
+ * Padding: the generator computes pad_top/pad_left the way TFLite does
+ * (quant.py:compute_padding); bottom/right padding is implied by the output
+ * size. Out-of-image taps are skipped (they contribute nothing).
+ * Ranges: strides, dilations, kernel dims >= 1; pads >= 0;
+ * output.n == input.n. */
+typedef struct {
+    tc_shape_t input;
+    tc_shape_t output;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    tc_weights_t weights;
+    const int32_t *bias;
+    tc_requant_t requant;  /* output.c channels */
+} tc_conv_params_t;
+
+tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
+                       int8_t *output);
+
+/* --------------------------------------------------- DEPTHWISE_CONV_2D */
+
+/* DEPTHWISE_CONV_2D with any depth multiplier:
+ * output.c == input.c * depth_multiplier; output channel
+ * oc = ic * depth_multiplier + m.
+ *   weights [1][kernel_h][kernel_w][output.c]
+ *   bias    [output.c] or NULL
+ * Other fields and ranges as tc_conv_params_t. */
+typedef struct {
+    tc_shape_t input;
+    tc_shape_t output;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t depth_multiplier;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    tc_weights_t weights;
+    const int32_t *bias;
+    tc_requant_t requant;  /* output.c channels */
+} tc_depthwise_conv_params_t;
+
+tc_status_t tc_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
+                                 const int8_t *input, int8_t *output);
+
+/* ------------------------------------------------------ FULLY_CONNECTED */
+
+/* FULLY_CONNECTED (keep_num_dims either way; the layout is the same).
+ *   input   [batches][input_depth]
+ *   weights [output_depth][input_depth]
+ *   bias    [output_depth] or NULL
+ *   output  [batches][output_depth]
+ * weights_zero_point is the weight tensor's zero point (0 for int8 models
+ * produced by the converter; TFLM subtracts it anyway). */
+typedef struct {
+    int32_t batches;
+    int32_t input_depth;
+    int32_t output_depth;
+    int32_t input_zero_point;
+    int32_t weights_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    tc_weights_t weights;
+    const int32_t *bias;
+    tc_requant_t requant;  /* output_depth channels */
+} tc_fully_connected_params_t;
+
+tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
+                                  const int8_t *input, int8_t *output);
+
+/* ------------------------------------------ AVERAGE_POOL_2D, MAX_POOL_2D */
+
+/* Pooling over H and W, per channel; input and output share quantisation
+ * (TFLite requires it), so no requantisation happens.
+ *   input  [input.n][input.h][input.w][input.c]
+ *   output [input.n][output.h][output.w][input.c]   (output.c == input.c)
+ * Average pool divides by the number of in-image taps, rounding half away
+ * from zero, like TFLM. */
+typedef struct {
+    tc_shape_t input;
+    tc_shape_t output;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} tc_pool_params_t;
+
+tc_status_t tc_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
+                          int8_t *output);
+tc_status_t tc_maxpool_s8(const tc_pool_params_t *p, const int8_t *input,
+                          int8_t *output);
+
+/* ------------------------------------------------------------------ ADD */
+
+/* ADD with 4-D broadcasting: each input dim equals the output dim or is 1.
+ * Constants as TFLM's Prepare computes them (quant.py:add_params):
+ * left_shift = 20, input multipliers scale each input to
+ * 2 * max(input scales), the output multiplier maps that to the output.
+ * In place allowed: output may alias an input of the output's shape. */
+typedef struct {
+    tc_shape_t input1;
+    tc_shape_t input2;
+    tc_shape_t output;
+    int32_t input1_zero_point;
+    int32_t input2_zero_point;
+    int32_t output_zero_point;
+    int32_t left_shift;           /* 0..30 */
+    int32_t input1_multiplier;    /* shifts here are <= 0 */
+    int32_t input1_shift;
+    int32_t input2_multiplier;
+    int32_t input2_shift;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t act_min, act_max;
+} tc_add_params_t;
+
+tc_status_t tc_add_s8(const tc_add_params_t *p, const int8_t *input1,
+                      const int8_t *input2, int8_t *output);
+
+/* ------------------------------------------------------------------ MUL */
+
+/* MUL with 4-D broadcasting (as ADD). output_multiplier/shift quantise
+ * input1_scale * input2_scale / output_scale. In place allowed as ADD. */
+typedef struct {
+    tc_shape_t input1;
+    tc_shape_t input2;
+    tc_shape_t output;
+    int32_t input1_zero_point;
+    int32_t input2_zero_point;
+    int32_t output_zero_point;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t act_min, act_max;
+} tc_mul_params_t;
+
+tc_status_t tc_mul_s8(const tc_mul_params_t *p, const int8_t *input1,
+                      const int8_t *input2, int8_t *output);
+
+/* -------------------------------------------------------------- SOFTMAX */
+
+/* SOFTMAX over the last dimension, int8 -> int8 (output scale 1/256, zero
+ * point -128, as TFLite requires). Fixed-point (gemmlowp) exp and reciprocal,
+ * no tables. Constants from quant.py:softmax_params (beta folded in).
+ *   input/output [rows][depth] */
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+    int32_t input_multiplier;
+    int32_t input_left_shift;  /* >= 0 */
+    int32_t diff_min;          /* <= 0 */
+} tc_softmax_params_t;
+
+tc_status_t tc_softmax_s8(const tc_softmax_params_t *p, const int8_t *input,
+                          int8_t *output);
+
+/* ------------------------------------------------------ LOGISTIC, TANH */
+
+/* Elementwise LOGISTIC (output scale 1/256, zero point -128) and TANH
+ * (output scale 1/128, zero point 0), gemmlowp fixed point with a Q4.27
+ * input, as TFLM. Constants from quant.py:logistic_params / tanh_params.
+ * In place allowed. */
+typedef struct {
+    int32_t size;                /* elements */
+    int32_t input_zero_point;
+    int32_t input_range_radius;  /* |input - zp| >= radius saturates */
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} tc_logistic_params_t;
+
+typedef tc_logistic_params_t tc_tanh_params_t;
+
+tc_status_t tc_logistic_s8(const tc_logistic_params_t *p, const int8_t *input,
+                           int8_t *output);
+tc_status_t tc_tanh_s8(const tc_tanh_params_t *p, const int8_t *input,
+                       int8_t *output);
+
+/* Any int8 -> int8 elementwise op as a 256-entry table computed on the host
+ * (quant.py: logistic_table, tanh_table): output = table[input + 128].
+ * The fast alternative to tc_logistic_s8 / tc_tanh_s8, with identical
+ * results. In place allowed. */
+typedef struct {
+    int32_t size;
+    const int8_t *table;  /* [256] */
+} tc_lut_params_t;
+
+tc_status_t tc_lut_s8(const tc_lut_params_t *p, const int8_t *input,
+                      int8_t *output);
+
+/* -------------------------------------------------------- RELU, RELU6 */
+
+/* Standalone RELU: requantise input -> output scale, then clamp to
+ * [act_min, act_max] (act_min = quantised 0, act_max = 127), as TFLM.
+ * In place allowed. */
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t act_min, act_max;
+} tc_relu_params_t;
+
+tc_status_t tc_relu_s8(const tc_relu_params_t *p, const int8_t *input,
+                       int8_t *output);
+
+/* Standalone RELU6: TFLM clamps in the input's quantised domain without
+ * requantising: lower = input zero point, upper = quantised 6.0 (clamped to
+ * int8). In place allowed. */
+typedef struct {
+    int32_t size;
+    int32_t lower;
+    int32_t upper;
+} tc_relu6_params_t;
+
+tc_status_t tc_relu6_s8(const tc_relu6_params_t *p, const int8_t *input,
+                        int8_t *output);
+
+/* ------------------------------------------------------------------ PAD */
+
+/* PAD / PADV2 of a 4-D tensor with a constant (pad_value: the output zero
+ * point for PAD, the quantised constant for PADV2).
+ * output.x == input.x + before.x + after.x for each dim. */
+typedef struct {
+    tc_shape_t input;
+    tc_shape_t output;
+    tc_shape_t before;  /* leading pads, each >= 0 (not a shape: pad sizes) */
+    int32_t pad_value;
+} tc_pad_params_t;
+
+tc_status_t tc_pad_s8(const tc_pad_params_t *p, const int8_t *input,
+                      int8_t *output);
+
+/* ----------------------------------------------------------------- MEAN */
+
+/* MEAN of a 4-D tensor over the axes set in axis_mask (bit 0 = n, 1 = h,
+ * 2 = w, 3 = c). The output holds the kept dims in order (keep_dims does not
+ * change the layout). multiplier/shift quantise input_scale / output_scale;
+ * the kernel folds the 1/count factor in exactly as TFLM does. */
+typedef struct {
+    tc_shape_t input;
+    uint32_t axis_mask;  /* 1..15 */
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier;
+    int32_t shift;
+} tc_mean_params_t;
+
+tc_status_t tc_mean_s8(const tc_mean_params_t *p, const int8_t *input,
+                       int8_t *output);
+
+/* -------------------------------------------------------- CONCATENATION */
+
+/* CONCATENATION along one axis. The tensor is seen as
+ * [outer][axis * inner]: input i contributes copy_size[i] contiguous bytes
+ * per outer step. When an input's quantisation equals the output's,
+ * requant may be NULL (plain copy, like TFLM); otherwise requant[i] maps it
+ * to the output's scale (multiplier, shift, input zero point).
+ *   inputs: num_inputs pointers, 1 <= num_inputs <= TC_CONCAT_MAX_INPUTS */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t multiplier;  /* 0 = same quantisation as output: copy */
+    int32_t shift;
+} tc_concat_requant_t;
+
+typedef struct {
+    int32_t num_inputs;
+    int32_t outer_size;
+    const int32_t *copy_size;  /* [num_inputs] */
+    int32_t output_zero_point;
+    const tc_concat_requant_t *requant;  /* [num_inputs] or NULL */
+} tc_concat_params_t;
+
+tc_status_t tc_concat_s8(const tc_concat_params_t *p,
+                         const int8_t *const *inputs, int8_t *output);
+
+/* ----------------------------------------------- QUANTIZE, DEQUANTIZE */
+
+/* QUANTIZE int8 -> int8 (requantise to another scale / zero point).
+ * In place allowed. */
+typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier;
+    int32_t shift;
+} tc_requantize_params_t;
+
+tc_status_t tc_quantize_s8(const tc_requantize_params_t *p,
+                           const int8_t *input, int8_t *output);
+
+/* QUANTIZE float32 -> int8: round(x / scale) + zero_point, saturated; the
+ * division and the round-half-away-from-zero happen in double, as TFLM. */
+typedef struct {
+    int32_t size;
+    double scale;
+    int32_t zero_point;
+} tc_quantize_f32_params_t;
+
+tc_status_t tc_quantize_f32_s8(const tc_quantize_f32_params_t *p,
+                               const float *input, int8_t *output);
+
+/* DEQUANTIZE int8 -> float32: (float)(scale * (q - zero_point)) computed in
+ * double, as TFLM. */
+typedef struct {
+    int32_t size;
+    double scale;
+    int32_t zero_point;
+} tc_dequantize_params_t;
+
+tc_status_t tc_dequantize_s8_f32(const tc_dequantize_params_t *p,
+                                 const int8_t *input, float *output);
+
+/* ------------------------------------- RESHAPE, SQUEEZE, EXPAND_DIMS */
+
+/* These are views: the planner gives input and output the same arena
+ * offset and no code runs. When it cannot (e.g. the input is a graph input
+ * that must survive), the generator emits this copy. Overlap allowed. */
+tc_status_t tc_reshape_s8(const int8_t *input, int8_t *output, int32_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TC_RUNTIME_H */

@@ -1,0 +1,97 @@
+"""The generated C itself: readable, warning-free, profiled, and honest about mismatches."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+import keras_int8
+from tinycompress import __version__
+from tinycompress.codegen import generate, runtime_include_dirs, runtime_sources
+from tinycompress.codegen.build import build_host
+from tinycompress.codegen.cgen import MAX_LINE
+from tinycompress.codegen.verify import random_inputs, verify_generated
+from tinycompress.errors import InputError
+from tinycompress.oracle import TflmOracle
+from tinycompress.tflite import read_model
+
+
+@pytest.fixture(scope="module")
+def small() -> bytes:
+    return keras_int8.convert_int8(keras_int8.small_cnn())
+
+
+def test_generated_files_are_readable(small: bytes) -> None:
+    model = read_model(small)
+    gen = generate(model, prefix="kws")
+    c, h = gen.files["model.c"], gen.files["model.h"]
+    for text in (c, h):
+        assert f"tinycompress.codegen {__version__}" in text and model.sha256 in text
+        assert max(len(line) for line in text.splitlines()) <= MAX_LINE
+    assert "#define KWS_INPUT_BYTES 432" in h and "#define KWS_OUTPUT_BYTES 10" in h
+    assert f"#define KWS_ARENA_BYTES {gen.arena_bytes}" in h
+    assert "tc_status_t kws_invoke(void);" in h and "kws_layers[KWS_NUM_LAYERS]" in h
+    weights = re.findall(r"static const int8_t kws_l\d+_w\[\d+\] KWS_ALIGNED", c)
+    assert len(weights) == 3  # conv, depthwise, dense
+    assert "__attribute__((aligned(16)))" in c
+    assert c.count("status = tc_") == len(gen.layers) == 5  # RESHAPE is a view: no call
+    assert "malloc" not in c
+
+
+@pytest.mark.parametrize("prefix", ["", "1abc", "my-model", "int", "a" * 60])
+def test_bad_prefix(small: bytes, prefix: str) -> None:
+    with pytest.raises(InputError, match="not a valid C identifier"):
+        generate(read_model(small), prefix=prefix)
+
+
+def test_profile_build_fills_layer_ticks(small: bytes, tmp_path) -> None:
+    """-DTC_PROFILE_LAYERS: invoke reads tc_port_timer_read() around every layer."""
+    gen = generate(read_model(small))
+    for name, text in gen.files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "model.h"\n'
+        "static uint32_t now;\nuint32_t tc_port_timer_read(void) { now += 7; return now; }\n"
+        "int main(void) {\n  int i;\n  if (tc_model_invoke() != TC_OK) return 1;\n"
+        "  for (i = 0; i < TC_MODEL_NUM_LAYERS; ++i)\n"
+        '    printf("%s %s %lu %lu\\n", tc_model_layers[i].op, tc_model_layers[i].name,\n'
+        "           (unsigned long)tc_model_layers[i].macs, (unsigned long)tc_model_layer_ticks[i]);\n"
+        "  return 0;\n}\n")
+    exe = tmp_path / "prof"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-DTC_PROFILE_LAYERS",
+                    *(f"-I{d}" for d in (tmp_path, *runtime_include_dirs())),
+                    str(tmp_path / "model.c"), str(tmp_path / "main.c"), *map(str, runtime_sources()),
+                    "-o", str(exe)], check=True, capture_output=True)
+    rows = [line.split() for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                     text=True).stdout.splitlines()]
+    assert [r[0] for r in rows] == [layer.op for layer in gen.layers]
+    assert [int(r[2]) for r in rows] == [layer.macs for layer in gen.layers]
+    assert all(int(r[3]) == 7 for r in rows)
+
+
+def test_mismatch_names_first_diverging_layer(small: bytes) -> None:
+    """Corrupt one layer's constants: verification must fail there, not elsewhere."""
+    gen = generate(read_model(small))
+    c = gen.files["model.c"]
+    start = c.index("static const tc_depthwise_conv_params_t tc_model_l1")
+    field = c.index(".output_zero_point = ", start)
+    end = c.index(",", field)
+    broken = c[:field] + ".output_zero_point = -100" + c[end:]
+    bad = dataclasses.replace(gen, files={**gen.files, "model.c": broken})
+    result = verify_generated(small, bad, random_inputs((1, 12, 12, 3), 4))
+    assert not result.bit_exact and result.mismatched_samples == 4
+    assert result.first_diverging_index == 1
+    assert result.first_diverging_layer == gen.layers[1].name
+
+
+def test_host_run_equals_oracle_on_data(small: bytes, tmp_path) -> None:
+    """The host build as a filter process: many samples in one run, each equal to TFLM."""
+    gen = generate(read_model(small))
+    host = build_host(gen, tmp_path)
+    oracle = TflmOracle(small)
+    xs = oracle.input.quantize(np.random.default_rng(3).normal(0, 1, (30, 12, 12, 3)))
+    assert np.array_equal(host.run(xs), oracle.run_batch(xs).reshape(30, -1))

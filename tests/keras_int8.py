@@ -1,0 +1,140 @@
+"""Build small Keras models in tests and convert them to calibrated full-int8 .tflite.
+
+Shared by tests/tflite and tests/codegen (tests/conftest.py puts this folder on
+sys.path). Weights are random but batch-norm statistics are randomised too, so
+activations spread over the int8 range instead of collapsing to zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinycompress.compress.tfenv import tf, tf_keras
+
+layers = tf_keras.layers
+
+
+def randomize(model: Any, seed: int = 0) -> Any:
+    """Give batch-norm layers non-trivial statistics (weights stay random)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                rng.normal(0, 0.2, beta.shape).astype(np.float32),
+                rng.normal(0, 0.2, mean.shape).astype(np.float32),
+                rng.uniform(0.5, 1.5, var.shape).astype(np.float32),
+            ])
+    return model
+
+
+def convert_int8(model: Any, seed: int = 0, samples: int = 32,
+                 data: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray] | None = None) -> bytes:
+    """Full-integer conversion with int8 input and output, calibrated on random data."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    make = data or (lambda r, s: r.normal(0.0, 1.0, s))
+    calib = [make(rng, (1, *shape)).astype(np.float32) for _ in range(samples)]
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x] for x in calib)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def convert_float(model: Any) -> bytes:
+    """Plain float32 conversion (for 'float model where int8 is expected' errors)."""
+    return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+
+def small_cnn(seed: int = 0) -> Any:
+    """A tiny CNN touching conv, depthwise, pooling, dense and softmax."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((12, 12, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    x = layers.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(10)(x)
+    out = layers.Softmax()(x)
+    return tf_keras.Model(inp, out)
+
+
+def ds_cnn_kws(seed: int = 0, filters: int = 64) -> Any:
+    """MLPerf Tiny keyword spotting DS-CNN: 49x10 MFCC input, 4 DW/PW blocks, 12 classes."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((49, 10, 1))
+    x = layers.Conv2D(filters, (10, 4), strides=2, padding="same", use_bias=False)(inp)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    for _ in range(4):
+        x = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.Conv2D(filters, 1, use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.AveragePooling2D(pool_size=x.shape[1:3])(x)
+    x = layers.Flatten()(x)
+    out = layers.Softmax()(layers.Dense(12)(x))
+    return randomize(tf_keras.Model(inp, out), seed)
+
+
+def mobilenet_vww(seed: int = 0, size: int = 48, alpha: float = 0.25) -> Any:
+    """MLPerf Tiny visual wake words MobileNetV1 (alpha 0.25); ``size`` shrinks the input."""
+    tf_keras.utils.set_random_seed(seed)
+
+    def block(x: Any, filters: int, stride: int) -> Any:
+        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
+        x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
+        x = layers.Conv2D(int(filters * alpha), 1, use_bias=False)(x)
+        return layers.ReLU(6.0)(layers.BatchNormalization()(x))
+
+    inp = layers.Input((size, size, 3))
+    x = layers.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False)(inp)
+    x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
+    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+            (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+    for filters, stride in plan:
+        x = block(x, filters, stride)
+    x = layers.GlobalAveragePooling2D()(x)
+    out = layers.Softmax()(layers.Dense(2)(x))
+    return randomize(tf_keras.Model(inp, out), seed)
+
+
+def resnet8(seed: int = 0) -> Any:
+    """MLPerf Tiny image classification ResNet-8 (CIFAR-10 32x32x3, 10 classes)."""
+    tf_keras.utils.set_random_seed(seed)
+
+    def conv_bn(x: Any, filters: int, stride: int = 1, relu: bool = True, kernel: int = 3) -> Any:
+        x = layers.Conv2D(filters, kernel, strides=stride, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x) if relu else x
+
+    inp = layers.Input((32, 32, 3))
+    x = conv_bn(inp, 16)
+    for filters, stride in ((16, 1), (32, 2), (64, 2)):
+        y = conv_bn(x, filters, stride)
+        y = conv_bn(y, filters, relu=False)
+        if stride != 1:
+            x = layers.Conv2D(filters, 1, strides=stride, padding="same")(x)
+        x = layers.Activation("relu")(layers.Add()([x, y]))
+    x = layers.AveragePooling2D(pool_size=x.shape[1:3])(x)
+    x = layers.Flatten()(x)
+    out = layers.Softmax()(layers.Dense(10)(x))
+    return randomize(tf_keras.Model(inp, out), seed)
+
+
+def dense_autoencoder(seed: int = 0) -> Any:
+    """MLPerf Tiny anomaly detection autoencoder: 640 -> 4x128 -> 8 -> 4x128 -> 640."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((640,))
+    x = inp
+    for units in (128, 128, 128, 128, 8, 128, 128, 128, 128):
+        x = layers.Dense(units)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    out = layers.Dense(640)(x)
+    return randomize(tf_keras.Model(inp, out), seed)

@@ -1,0 +1,68 @@
+"""Shared fixtures of the link/profile tests: the digits data set and a trained int8 CNN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinycompress.profile.host import build_host_server
+from tinycompress.profile.report import LayerInfo, Target
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from tinycompress.compress.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def digits_tflite(digits) -> bytes:
+    """A small CNN trained 3 epochs on digits, full-int8 (conv, depthwise, pool, dense, softmax)."""
+    from keras_int8 import tf, tf_keras
+
+    tf_keras.utils.set_random_seed(0)
+    layers = tf_keras.layers
+    model = tf_keras.Sequential([
+        layers.Input(digits.sample_shape),
+        layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.DepthwiseConv2D(3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10),
+        layers.Softmax(),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(digits.x_train, digits.y_train, epochs=3, batch_size=32, verbose=0)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x[None].astype(np.float32)] for x in digits.x_train[:64])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+@pytest.fixture(scope="session")
+def digits_tflite_path(digits_tflite: bytes, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "digits_cnn.tflite"
+    path.write_bytes(digits_tflite)
+    return path
+
+
+@pytest.fixture(scope="session")
+def served(digits_tflite: bytes, tmp_path_factory: pytest.TempPathFactory):
+    """The digits CNN compiled by the code generator into the host protocol server."""
+    from tinycompress.codegen import generate, runtime_sources
+    from tinycompress.tflite import read_model
+
+    generated = generate(read_model(digits_tflite))
+    folder = tmp_path_factory.mktemp("digits")
+    for name, text in generated.files.items():
+        (folder / "model" / name).parent.mkdir(exist_ok=True)
+        (folder / "model" / name).write_text(text)
+    binary = build_host_server(folder / "model", folder / "server", runtime_sources=runtime_sources())
+    layers = tuple(LayerInfo(layer.name, layer.op, layer.macs) for layer in generated.layers)
+    return binary, Target("host", layers=layers)

@@ -1,0 +1,121 @@
+"""``tinycompress profile``: run the test set on the device, report what it computes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tinycompress.cli._common import print_json, progress_for, stdout
+
+
+@click.command()
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data", required=True, metavar="DATA",
+              help="Test set: a .npz with x_test/y_test, or a builtin name (digits).")
+@click.option("--port", metavar="URL", default=None,
+              help="Serial port or pyserial URL (/dev/ttyACM0, COM3, socket://HOST:PORT). "
+                   "Default for emulated boards: start QEMU and connect to it.")
+@click.option("--model", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The project's .tflite, if the project does not record it.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Profile only the first N test samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write report.json (default: PROJECT/report.json).")
+@click.option("--baud", type=int, default=115200, show_default=True, help="Baud rate of a real serial port.")
+@click.option("--timeout", type=click.FloatRange(min=0.05), default=5.0, show_default=True,
+              help="Seconds to wait for each answer before repeating the request (3 repeats).")
+@click.option("--boot-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for the device's first answer (it may be booting).")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def command(project: Path, data: str, port: str | None, model: Path | None, limit: int | None, output: Path | None, baud: int,
+            timeout: float, boot_timeout: float, quiet: bool, as_json: bool) -> None:
+    """Stream a test set to the device and report accuracy, agreement and latency.
+
+    The host quantizes each sample with the model's input scale and zero
+    point, sends it over the serial link, and collects the device's int8
+    output and latency count. The report compares the device with the TFLM
+    interpreter on the host byte for byte, and gives latency (median, p90,
+    min, max) in the board's unit, a per-layer table, and flash/RAM use.
+    If the device is lost part-way, the samples measured so far are written
+    and the report is marked incomplete.
+
+    \b
+    Examples:
+      tinycompress profile proj/ --data digits                  # emulated board: starts QEMU
+      tinycompress profile proj/ --data test.npz --port /dev/ttyACM0 --limit 200
+      tinycompress profile proj/ --data digits --port socket://127.0.0.1:4444 -o out/report.json
+    """
+    from tinycompress.errors import LinkError
+    from tinycompress.fsutil import write_text_atomic
+    from tinycompress.profile import profile_project
+
+    report_path = output or project / "report.json"
+    with progress_for(quiet or as_json) as progress:
+        report = profile_project(project, data, port=port, model=model, limit=limit, progress=progress,
+                                 baudrate=baud, timeout=timeout, boot_timeout=boot_timeout)
+    write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
+    if as_json:
+        print_json(report)
+    elif not quiet:
+        _summary(report, report_path)
+    if not report["complete"]:
+        raise LinkError(
+            f"device lost after {report['samples']} of {report['samples_requested']} samples "
+            f"({report['stopped']}); the partial report {report_path} is marked incomplete"
+        )
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+_UNIT_LABELS = {"instructions": "instr"}
+
+
+def _short(name: str) -> str:
+    """TFLite tensor names list every fused op after ';' and start with the model's scope."""
+    parts = name.split(";")[0].split("/")
+    return "/".join(parts[1:] if len(parts) > 2 else parts)
+
+
+def _summary(report: dict[str, Any], path: Path) -> None:
+    from rich.table import Table
+
+    acc = report["accuracy"]
+    lat = report["latency"]
+    unit = lat["unit"]
+    head = Table(title=f"profile on {report['board']} ({report['samples']} samples)", show_header=False)
+    head.add_row("accuracy on device", _fmt(acc["device"]))
+    head.add_row("accuracy host int8 (TFLM)", _fmt(acc["host_int8"]))
+    exact = "yes" if report["outputs_bit_exact"] else f"NO ({len(report['mismatched_samples'])} samples differ)"
+    head.add_row("every output byte equal to the host", exact)
+    if "median" in lat:
+        head.add_row(f"latency median / p90 ({unit})", f"{_fmt(lat['median'])} / {_fmt(lat['p90'])}")
+        head.add_row(f"latency min / max ({unit})", f"{_fmt(lat['min'])} / {_fmt(lat['max'])}")
+    if "ms" in lat:
+        head.add_row("latency median (ms at board clock)", _fmt(lat["ms"]["median"]))
+    head.add_row("flash / RAM used (bytes)", f"{_fmt(report['flash_bytes'])} / {_fmt(report['ram_bytes'])}")
+    stdout.print(head)
+    if report["layers"]:
+        short_unit = _UNIT_LABELS.get(unit, unit)
+        rows = [(_short(layer["name"]), layer["op"], _fmt(layer["macs"]), _fmt(layer["median"]),
+                 f"{layer['share']:.1%}", _fmt(layer["macs_per_unit"], 3)) for layer in report["layers"]]
+        table = Table(title=f"per layer (median {unit})", show_edge=False)
+        table.add_column("layer", max_width=18, no_wrap=True, overflow="ellipsis")
+        table.add_column("op", no_wrap=True)
+        for position, header in enumerate(("MACs", short_unit, "share", f"MACs/{short_unit}"), start=2):
+            width = max(len(header), *(len(row[position]) for row in rows))
+            table.add_column(header, justify="right", no_wrap=True, min_width=width)
+        for row in rows:
+            table.add_row(*row)
+        stdout.print(table)
+    if not report["complete"]:
+        stdout.print(f"[bold yellow]incomplete:[/] {report['stopped']}")
+    stdout.print(f"report: {path}")

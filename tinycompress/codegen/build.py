@@ -1,0 +1,100 @@
+"""Host build of a generated model and a runner that feeds it samples.
+
+The same C that goes onto a microcontroller is compiled here with
+``gcc -std=c99 -Wall -Wextra -Werror`` and run as a filter process
+(samples on stdin, outputs on stdout), so verification exercises exactly the
+generated code and runtime kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinycompress.codegen import runtime_include_dirs, runtime_sources
+from tinycompress.codegen.emit import GeneratedModel
+from tinycompress.errors import ToolError, VerificationError
+
+CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2")
+_HARNESS = Path(__file__).with_name("host_harness.c")
+_TIMEOUT = 300
+
+
+def compiler() -> str:
+    cc = os.environ.get("CC", "gcc")
+    if shutil.which(cc) is None:
+        raise ToolError(f"C compiler {cc!r} not found; install gcc (apt install gcc) or set CC")
+    return cc
+
+
+@dataclass
+class HostModel:
+    """A compiled host executable of one generated model."""
+
+    exe: Path
+    generated: GeneratedModel
+    trace: bool
+
+    def run(self, samples: np.ndarray) -> np.ndarray:
+        """Run int8 samples (leading axis = samples); return outputs (or traces) per sample."""
+        data = np.ascontiguousarray(samples, dtype=np.int8).reshape(len(samples), -1)
+        if data.shape[1] != self.generated.input_bytes:
+            raise VerificationError(
+                f"samples have {data.shape[1]} bytes, the model input has {self.generated.input_bytes}"
+            )
+        proc = subprocess.run([str(self.exe)], input=data.tobytes(), capture_output=True,
+                              timeout=_TIMEOUT, check=False)
+        if proc.returncode != 0:
+            raise VerificationError(
+                f"the generated code failed on the host (exit {proc.returncode}: "
+                f"{proc.stderr.decode(errors='replace').strip() or 'no message'}); "
+                "this is a tinycompress bug, please report it with the model"
+            )
+        per_sample = self.generated.output_bytes + (
+            sum(layer.output_bytes for layer in self.generated.layers) if self.trace else 0)
+        out = np.frombuffer(proc.stdout, dtype=np.int8)
+        if out.size != per_sample * len(data):
+            raise VerificationError(
+                f"the generated code wrote {out.size} bytes for {len(data)} samples, "
+                f"expected {per_sample * len(data)}; this is a tinycompress bug"
+            )
+        return out.reshape(len(data), per_sample)
+
+
+def build_host(generated: GeneratedModel, workdir: Path, trace: bool = False,
+               defines: tuple[str, ...] = ()) -> HostModel:
+    """Write the generated files into ``workdir`` and compile them with the runtime."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, text in generated.files.items():
+        (workdir / name).write_text(text)
+    P, p = generated.prefix.upper(), generated.prefix
+    harness_defines = [
+        f"-DTC_HARNESS_INPUT_BYTES={P}_INPUT_BYTES",
+        f"-DTC_HARNESS_OUTPUT_BYTES={P}_OUTPUT_BYTES",
+        f"-DTC_HARNESS_INPUT={p}_input",
+        f"-DTC_HARNESS_OUTPUT={p}_output",
+        f"-DTC_HARNESS_INVOKE={p}_invoke",
+        f"-DTC_HARNESS_TRACE={p}_trace",
+    ]
+    if trace:
+        harness_defines.append("-DTC_TRACE_LAYERS")
+    exe = workdir / ("model_trace" if trace else "model")
+    cmd = [compiler(), *CFLAGS, *harness_defines, *defines,
+           *(f"-I{d}" for d in (workdir, *runtime_include_dirs())),
+           str(workdir / "model.c"), str(_HARNESS), *map(str, runtime_sources()), "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
+    if proc.returncode != 0:
+        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr[:300])
+        raise ToolError(f"the host build of the generated C failed: {first.strip()}; "
+                        "this is a tinycompress bug, please report it with the model")
+    return HostModel(exe, generated, trace)
+
+
+def temporary_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="tinycompress-")

@@ -1,0 +1,356 @@
+"""IR -> model.c / model.h: check, plan the arena, print straight-line C.
+
+``generate`` is the codegen stage's entry point (contract in
+docs/architecture.md). It checks every op against the op table first, so an
+unsupported model fails before anything is written; then it plans one static
+arena and prints one kernel call per layer, constants as aligned ``const``
+arrays beside the layer that uses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinycompress import __version__
+from tinycompress.codegen import cgen
+from tinycompress.codegen.layers import Ctx
+from tinycompress.codegen.ops import OPS, check_supported
+from tinycompress.codegen.plan import ArenaPlan, Buffer, Overlap, plan_arena
+from tinycompress.errors import UnsupportedError
+from tinycompress.tflite.ir import Model, Operator
+
+GENERATOR = "tinycompress.codegen"
+ALIGN = 4  # every activation starts on a word: word loads in optimised kernels stay legal
+_STRUCT_ROWS = {"tc_concat_requant_t": ("input_zero_point", "multiplier", "shift")}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One generated kernel call, for reports and per-layer debugging."""
+
+    index: int
+    node: int
+    name: str
+    op: str
+    kernel: str
+    macs: int
+    output_tensor: int
+    output_offset: int
+    output_bytes: int
+    const_bytes: int
+    storage: str = "-"
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    files: dict[str, str]
+    prefix: str
+    arena_bytes: int
+    weights_bytes: int
+    input_bytes: int
+    output_bytes: int
+    layers: tuple[LayerInfo, ...]
+    model_sha256: str
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+
+def generate(model: Model, prefix: str = "tc_model") -> GeneratedModel:
+    """Compile a verified IR into ``model.c``/``model.h`` for the C runtime."""
+    cgen.check_prefix(prefix)
+    check_supported(model)
+    root = _view_roots(model)
+    compute = [op for op in model.operators if OPS[op.op].kernel is not None]
+    if not compute:
+        raise UnsupportedError("the model has no compute layers (only reshapes); nothing to compile")
+    plan = _plan(model, root)
+    return _Emitter(model, prefix, root, plan, compute).run()
+
+
+def _view_roots(model: Model) -> dict[int, int]:
+    """Tensor -> the tensor whose arena bytes it uses (views share their input's)."""
+    root: dict[int, int] = {}
+    for op in model.operators:
+        if OPS[op.op].kernel is None:
+            src = op.inputs[0]
+            root[op.outputs[0]] = root.get(src, src)
+    return root
+
+
+def _plan(model: Model, root: dict[int, int]) -> ArenaPlan:
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    size: dict[int, int] = {}
+
+    def touch(tensor: int, step: int) -> int:
+        r = root.get(tensor, tensor)
+        first[r] = min(first.get(r, step), step)
+        last[r] = max(last.get(r, step), step)
+        size[r] = max(size.get(r, 0), model.tensors[tensor].nbytes)
+        return r
+
+    touch(model.inputs[0], -1)
+    for op in model.operators:
+        for t in op.inputs:
+            if t >= 0 and not model.tensors[t].is_constant:
+                touch(t, op.index)
+        for t in op.outputs:
+            touch(t, op.index)
+    touch(model.outputs[0], len(model.operators))
+    overlaps = []
+    for op in model.operators:
+        spec = OPS[op.op]
+        if spec.kernel is None:
+            continue
+        writer = root.get(op.outputs[0], op.outputs[0])
+        for slot, gap in spec.gaps(Ctx(model, op)).items():
+            tensor = op.inputs[slot]
+            reader = root.get(tensor, tensor)
+            if (op.inputs.count(tensor) == 1 and not model.tensors[tensor].is_constant
+                    and reader != writer and last[reader] == op.index and first[writer] == op.index):
+                overlaps.append(Overlap(reader, writer, gap))
+    buffers = [Buffer(r, size[r], first[r], last[r], max(ALIGN, model.tensors[r].itemsize)) for r in size]
+    return plan_arena(buffers, overlaps)
+
+
+class _Emitter:
+    def __init__(self, model: Model, prefix: str, root: dict[int, int], plan: ArenaPlan,
+                 compute: list[Operator]) -> None:
+        self.m = model
+        self.p = prefix
+        self.P = prefix.upper()
+        self.root = root
+        self.plan = plan
+        self.compute = compute
+        self.layer_const = 0
+
+    def offset(self, tensor: int) -> int:
+        return self.plan.offsets[self.root.get(tensor, tensor)]
+
+    def pointer(self, tensor: int, name_if_const: str) -> str:
+        if self.m.tensors[tensor].is_constant:
+            return name_if_const
+        return f"({self.p}_arena + {self.offset(tensor)})"
+
+    def run(self) -> GeneratedModel:
+        sections: list[str] = []
+        infos: list[LayerInfo] = []
+        calls: list[str] = []
+        for index, op in enumerate(self.compute):
+            text, call, info = self.layer(index, op)
+            sections.append(text)
+            calls.append(call)
+            infos.append(info)
+        out = self.m.output
+        model_h = self.header(len(infos))
+        model_c = "\n".join([
+            self.banner(),
+            '#include "model.h"',
+            "",
+            "#ifdef TC_PROFILE_LAYERS",
+            '#include "tc_port.h"',
+            "#endif",
+            "",
+            "#if defined(__GNUC__) || defined(__clang__)",
+            f"#define {self.P}_ALIGNED __attribute__((aligned(16)))",
+            "#else",
+            f"#define {self.P}_ALIGNED",
+            "#endif",
+            "",
+            self.hooks(),
+            f'const char {self.p}_hash[] = "{self.m.sha256}";',
+            "",
+            f"static int8_t {self.p}_arena[{self.P}_ARENA_BYTES] {self.P}_ALIGNED;",
+            "",
+            f"const tc_layer_info_t {self.p}_layers[{self.P}_NUM_LAYERS] = {{",
+            *[f"    {{\"{cgen.safe_text(i.name, 48)}\", \"{i.op}\", {min(i.macs, 2**32 - 1)}u}},"
+              for i in infos],
+            "};",
+            "",
+            *sections,
+            f"int8_t *{self.p}_input(void)",
+            "{",
+            f"    return {self.p}_arena + {self.offset(self.m.inputs[0])};",
+            "}",
+            "",
+            f"const int8_t *{self.p}_output(void)",
+            "{",
+            f"    return {self.p}_arena + {self.offset(self.m.outputs[0])};",
+            "}",
+            "",
+            f"tc_status_t {self.p}_invoke(void)",
+            "{",
+            "    tc_status_t status;",
+            *calls,
+            "    return TC_OK;",
+            "}",
+            "",
+        ])
+        weights = sum(i.const_bytes for i in infos)
+        return GeneratedModel(
+            files={"model.h": model_h, "model.c": model_c},
+            prefix=self.p,
+            arena_bytes=self.plan.arena_bytes,
+            weights_bytes=weights,
+            input_bytes=self.m.input.nbytes,
+            output_bytes=out.nbytes,
+            layers=tuple(infos),
+            model_sha256=self.m.sha256,
+        )
+
+    def banner(self) -> str:
+        return "\n".join([
+            "/*",
+            f" * Generated by {GENERATOR} {__version__} (tinycompress). Do not edit.",
+            f" * Source model sha256: {self.m.sha256}",
+            f" * Layers: {len(self.compute)}; arena: {self.plan.arena_bytes} bytes.",
+            " */",
+        ])
+
+    def hooks(self) -> str:
+        """Per-layer profiling and tracing, compiled in only when asked for."""
+        P, p = self.P, self.p
+        return "\n".join([
+            "#ifdef TC_PROFILE_LAYERS",
+            f"uint32_t {p}_layer_ticks[{P}_NUM_LAYERS];",
+            f"#define {P}_BEGIN(i) const uint32_t t##i = tc_port_timer_read()",
+            f"#define {P}_TICKS(i) ({p}_layer_ticks[i] = tc_port_timer_read() - t##i)",
+            "#else",
+            f"#define {P}_BEGIN(i) ((void)0)",
+            f"#define {P}_TICKS(i) ((void)0)",
+            "#endif",
+            "#ifdef TC_TRACE_LAYERS",
+            f"void {p}_trace(int layer, const int8_t *output, size_t bytes);",
+            f"#define {P}_TRACE(i, out, n) {p}_trace(i, out, n)",
+            "#else",
+            f"#define {P}_TRACE(i, out, n) ((void)0)",
+            "#endif",
+            "",
+        ])
+
+    def header(self, num_layers: int) -> str:
+        P, p = self.P, self.p
+        guard = f"{P}_H"
+        return "\n".join([
+            self.banner(),
+            f"#ifndef {guard}",
+            f"#define {guard}",
+            "",
+            '#include "tc_runtime.h"',
+            "",
+            "#ifdef __cplusplus",
+            'extern "C" {',
+            "#endif",
+            "",
+            f"#define {P}_INPUT_BYTES {self.m.input.nbytes}",
+            f"#define {P}_OUTPUT_BYTES {self.m.output.nbytes}",
+            f"#define {P}_ARENA_BYTES {self.plan.arena_bytes}",
+            f"#define {P}_NUM_LAYERS {num_layers}",
+            "",
+            f"extern const char {p}_hash[];",
+            f"int8_t *{p}_input(void);",
+            f"const int8_t *{p}_output(void);",
+            f"tc_status_t {p}_invoke(void);",
+            f"extern const tc_layer_info_t {p}_layers[{P}_NUM_LAYERS];",
+            "#ifdef TC_PROFILE_LAYERS",
+            f"extern uint32_t {p}_layer_ticks[{P}_NUM_LAYERS];",
+            "#endif",
+            "",
+            "#ifdef __cplusplus",
+            "}",
+            "#endif",
+            "",
+            f"#endif /* {guard} */",
+            "",
+        ])
+
+    def layer(self, index: int, op: Operator) -> tuple[str, str, LayerInfo]:
+        spec = OPS[op.op]
+        ctx = Ctx(self.m, op)
+        assert spec.params is not None and spec.kernel is not None
+        layer = spec.params(ctx)
+        kernel = layer.kernel or spec.kernel
+        base = f"{self.p}_l{index}"
+        names = {suffix: f"{base}_{suffix}" for suffix in layer.arrays}
+        lines = [cgen.comment(f"layer {index}: {op.op} (node {op.index}) -> {ctx.out.name}")]
+        self.layer_const = 0
+        for suffix, (dtype, values) in layer.arrays.items():
+            lines.append(self.array(names[suffix], dtype, values))
+            self.layer_const += self.nbytes(dtype, values)
+        for suffix, (ctype, fields) in layer.structs.items():
+            names[suffix] = f"{base}_{suffix}"
+            value = cgen.initializer(_substitute(fields, names))
+            lines.append(f"static const {ctype} {names[suffix]} = {value};")
+        args = [f"&{base}"]
+        for arg in layer.args:
+            if arg == "inputs":
+                ptrs = [self.const_input(lines, base, slot, op) for slot in range(len(op.inputs))]
+                lines.append(f"static const int8_t *const {base}_inputs[{len(ptrs)}] = {{")
+                lines.extend(cgen.wrap_values(ptrs))
+                lines.append("};")
+                args.append(f"{base}_inputs")
+            elif arg.startswith("in"):
+                args.append(self.const_input(lines, base, int(arg[2:]), op))
+            else:
+                args.append(self.pointer(op.outputs[0], ""))
+        params = _substitute(layer.params, names)
+        lines.append(f"static const {layer.params_type} {base} = {cgen.initializer(params)};")
+        lines.append("")
+        out = op.outputs[0]
+        out_ptr = self.pointer(out, "")
+        call = "\n".join([
+            f"    {cgen.comment(f'{index}: {op.op} {ctx.out.name}')}",
+            f"    {self.P}_BEGIN({index});",
+            _call(kernel, args),
+            f"    {self.P}_TICKS({index});",
+            "    if (status != TC_OK) {",
+            "        return status;",
+            "    }",
+            f"    {self.P}_TRACE({index}, {out_ptr}, {ctx.out.nbytes});",
+        ])
+        info = LayerInfo(index, op.index, ctx.out.name, op.op, kernel, int(spec.macs(ctx)),
+                         out, self.offset(out), ctx.out.nbytes, self.layer_const, layer.storage)
+        return "\n".join(lines), call, info
+
+    def const_input(self, lines: list[str], base: str, slot: int, op: Operator) -> str:
+        """Pointer to an activation input, emitting constant inputs (ADD x+c) as arrays."""
+        tensor = self.m.tensors[op.inputs[slot]]
+        name = f"{base}_in{slot}"
+        if tensor.is_constant:
+            lines.append(self.array(name, tensor.dtype, tensor.array()))
+            self.layer_const += tensor.nbytes
+        return self.pointer(tensor.index, name)
+
+    def array(self, name: str, dtype: str, values: np.ndarray) -> str:
+        if dtype in _STRUCT_ROWS:
+            rows = [cgen.initializer(dict(zip(_STRUCT_ROWS[dtype], (int(v) for v in row))), 2)
+                    for row in values]
+            body = cgen.wrap_values(rows)
+            return "\n".join([f"static const {dtype} {name}[{len(rows)}] = {{", *body, "};"])
+        return cgen.array(name, dtype, values, f"{self.P}_ALIGNED")
+
+    @staticmethod
+    def nbytes(dtype: str, values: np.ndarray) -> int:
+        per = {"int8": 1, "uint8": 1, "int32": 4}.get(dtype, 4)
+        return int(np.asarray(values).size) * per
+
+
+def _call(kernel: str, args: list[str]) -> str:
+    """``status = kernel(args);`` with one argument per line when it would be too long."""
+    line = f"    status = {kernel}({', '.join(args)});"
+    if len(line) <= cgen.MAX_LINE:
+        return line
+    return f"    status = {kernel}(\n        " + ",\n        ".join(args) + ");"
+
+
+def _substitute(value: object, names: dict[str, str]) -> object:
+    """Replace ``Raw("{suffix}")`` placeholders with the layer's array names."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, names) for k, v in value.items()}
+    if isinstance(value, cgen.Raw) and "{" in value.text:
+        return cgen.Raw(value.text.format(**names))
+    return value

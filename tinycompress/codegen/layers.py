@@ -1,0 +1,594 @@
+"""Per-op knowledge: constraints, kernel parameters, MACs and overlap gaps.
+
+One small function set per op family; :mod:`tinycompress.codegen.ops` maps op
+names to them in a single table. ``check_*`` raise ``UnsupportedError`` with
+the node index, so nothing is generated for a model we cannot compile;
+``params_*`` return the kernel's parameter struct as a dict whose keys are the
+C field names (constants precomputed on the host by ``quant``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinycompress.codegen import quant
+from tinycompress.codegen.cgen import Raw
+from tinycompress.codegen.overlap import gap_from_reads, window_reads
+from tinycompress.errors import UnsupportedError
+from tinycompress.tflite.ir import Model, Operator, Tensor
+from tinycompress.tflite.schema import ACTIVATIONS, PADDING
+
+FUSED_OK = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+@dataclass
+class Layer:
+    """What the emitter needs to print one kernel call.
+
+    ``kernel`` overrides the op table's kernel for this layer (a per-layer
+    choice); ``structs`` are constant structs that point at ``arrays`` (e.g. a
+    packed weight descriptor), printed after the arrays and before the params.
+    """
+
+    params_type: str
+    params: dict[str, Any]
+    args: list[str]  # "in0", "in1", "out0", "inputs" (pointer array of all inputs)
+    arrays: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)  # suffix -> (dtype, values)
+    structs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    kernel: str | None = None
+    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4" or "-"
+
+
+class Ctx:
+    """One node of one model, with helpers shared by every op."""
+
+    def __init__(self, model: Model, op: Operator) -> None:
+        self.model = model
+        self.op = op
+
+    def fail(self, problem: str) -> UnsupportedError:
+        return UnsupportedError(
+            f"op {self.op.op} (node {self.op.index}) {problem}; re-convert the model so this "
+            "layer uses a supported form, or remove it"
+        )
+
+    def need(self, ok: bool, problem: str) -> None:
+        if not ok:
+            raise self.fail(problem)
+
+    def t(self, slot: int) -> Tensor:
+        return self.model.tensors[self.op.inputs[slot]]
+
+    def has(self, slot: int) -> bool:
+        return slot < len(self.op.inputs) and self.op.inputs[slot] >= 0
+
+    @property
+    def out(self) -> Tensor:
+        return self.model.tensors[self.op.outputs[0]]
+
+    def opt(self, name: str) -> Any:
+        self.need(name in self.op.options, f"has no {name} option")
+        return self.op.options[name]
+
+    def arity(self, low: int, high: int, outputs: int = 1) -> None:
+        self.need(low <= len(self.op.inputs) <= high, f"has {len(self.op.inputs)} inputs")
+        self.need(len(self.op.outputs) == outputs, f"has {len(self.op.outputs)} outputs")
+        self.need(all(self.has(i) for i in range(low)), "misses a required input (index -1)")
+
+    def int8_act(self, tensor: Tensor, what: str) -> None:
+        """An int8 activation tensor with per-tensor quantization, rank 1..4."""
+        self.need(tensor.dtype == "int8", f"{what} {tensor.name} is {tensor.dtype}, not int8")
+        self.need(tensor.quant is not None and not tensor.quant.per_channel,
+                  f"{what} {tensor.name} lacks per-tensor quantization")
+        self.need(1 <= len(tensor.shape) <= 4 and tensor.size > 0,
+                  f"{what} {tensor.name} has shape {list(tensor.shape)} (rank 1..4 supported)")
+
+    def const(self, slot: int, dtype: str, what: str) -> Tensor:
+        tensor = self.t(slot)
+        self.need(tensor.is_constant, f"{what} {tensor.name} is not a constant")
+        self.need(tensor.dtype == dtype, f"{what} {tensor.name} is {tensor.dtype}, not {dtype}")
+        return tensor
+
+    def activation(self) -> tuple[int, int]:
+        code = self.op.options.get("activation", 0)
+        name = ACTIVATIONS[code] if 0 <= code < len(ACTIVATIONS) else str(code)
+        self.need(name in FUSED_OK, f"uses fused activation {name} (supported: {', '.join(FUSED_OK)})")
+        return tuple(int(v) for v in quant.activation_range(name, scale(self.out), zp(self.out)))
+
+
+def fields(params: Any) -> dict[str, Any]:
+    """quant.py's parameter dataclasses use the C struct's field names."""
+    return dataclasses.asdict(params)
+
+
+def scale(t: Tensor) -> float:
+    assert t.quant is not None
+    return t.quant.scale[0]
+
+
+def zp(t: Tensor) -> int:
+    assert t.quant is not None
+    return t.quant.zero_point[0] if t.quant.zero_point else 0
+
+
+def shape4(shape: tuple[int, ...]) -> dict[str, int]:
+    s = (1,) * (4 - len(shape)) + tuple(shape)
+    return {"n": s[0], "h": s[1], "w": s[2], "c": s[3]}
+
+
+def _tuple4(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    s = (1,) * (4 - len(shape)) + tuple(shape)
+    return s[0], s[1], s[2], s[3]
+
+
+# ------------------------------------------------------------ windowed ops
+
+def _window(c: Ctx, kh: int, kw: int, dil: tuple[int, int]) -> dict[str, int]:
+    """Strides, dilations and TFLite padding, checked against the output shape."""
+    pad_code = c.opt("padding")
+    c.need(0 <= pad_code < len(PADDING), f"has unknown padding code {pad_code}")
+    sh, sw = c.opt("stride_h"), c.opt("stride_w")
+    c.need(sh >= 1 and sw >= 1 and dil[0] >= 1 and dil[1] >= 1, "has a stride or dilation below 1")
+    c.need(len(c.t(0).shape) == 4 and len(c.out.shape) == 4, "needs 4-D NHWC input and output")
+    _, h, w, _ = c.t(0).shape
+    oh, top = quant.compute_padding(h, kh, sh, dil[0], PADDING[pad_code])
+    ow, left = quant.compute_padding(w, kw, sw, dil[1], PADDING[pad_code])
+    c.need(c.out.shape[0] == c.t(0).shape[0] and (oh, ow) == tuple(c.out.shape[1:3]),
+           f"output shape {list(c.out.shape)} disagrees with its padding and strides")
+    return {"stride_h": sh, "stride_w": sw, "dilation_h": dil[0], "dilation_w": dil[1],
+            "pad_top": int(top), "pad_left": int(left)}
+
+
+def _filter(c: Ctx, slot: int, channels: int, axis: int) -> tuple[Tensor, np.ndarray]:
+    w = c.const(slot, "int8", "filter")
+    q = w.quant
+    c.need(q is not None, f"filter {w.name} is not quantized")
+    assert q is not None
+    c.need(all(z == 0 for z in q.zero_point), f"filter {w.name} has a non-zero zero point")
+    c.need(len(q.scale) in (1, channels) and (len(q.scale) == 1 or q.axis == axis),
+           f"filter {w.name} has {len(q.scale)} scales for {channels} output channels")
+    return w, np.asarray(q.scale, np.float64)
+
+
+def _bias(c: Ctx, slot: int, channels: int) -> Tensor | None:
+    if not c.has(slot):
+        return None
+    b = c.const(slot, "int32", "bias")
+    c.need(b.size == channels, f"bias {b.name} has {b.size} values for {channels} channels")
+    return b
+
+
+def _requant(c: Ctx, layer: Layer, filter_scales: np.ndarray) -> dict[str, Any]:
+    mults, shifts = quant.conv_requant(scale(c.t(0)), filter_scales, scale(c.out))
+    layer.arrays["mult"] = ("int32", np.asarray(mults, np.int64))
+    layer.arrays["shift"] = ("int32", np.asarray(shifts, np.int64))
+    return {"multiplier": Raw("{mult}"), "shift": Raw("{shift}"), "per_channel": int(len(filter_scales) > 1)}
+
+
+def _weights(layer: Layer, w: Tensor, channel_axis: int) -> dict[str, Any]:
+    """Dense int8, or 4-bit palette indices when that is smaller (clustered weights)."""
+    dense = w.array()
+    packed = quant.pack_palette4(dense, channel_axis)
+    if packed is not None and packed.nbytes < dense.size:
+        layer.storage = "palette4"
+        layer.arrays["pal"] = ("int8", packed.palette.ravel())
+        layer.arrays["idx"] = ("uint8", np.frombuffer(packed.indices, np.uint8))
+        layer.structs["w"] = ("tc_palette4_t", {"palette": Raw("{pal}"), "indices": Raw("{idx}")})
+        return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(packed.indices)}
+    layer.storage = "s8"
+    layer.arrays["w"] = ("int8", dense)
+    return {"format": Raw("TC_WEIGHTS_S8"), "data": Raw("{w}"), "bytes": w.size}
+
+
+def _bias_field(layer: Layer, b: Tensor | None) -> Raw:
+    if b is None:
+        return Raw("NULL")
+    layer.arrays["b"] = ("int32", b.array())
+    return Raw("{b}")
+
+
+def check_conv(c: Ctx) -> None:
+    c.arity(2, 3)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    w = c.const(1, "int8", "filter")
+    c.need(len(w.shape) == 4 and len(c.t(0).shape) == 4, "needs a 4-D input and OHWI filter")
+    c.need(w.shape[3] == c.t(0).shape[3], "is a grouped convolution (filter depth != input depth)")
+    c.need(c.out.shape[-1] == w.shape[0], "output depth differs from the filter count")
+    _filter(c, 1, w.shape[0], 0)
+    _bias(c, 2, w.shape[0])
+    _window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w")))
+    c.activation()
+
+
+def params_conv(c: Ctx) -> Layer:
+    w = c.t(1)
+    layer = Layer("tc_conv_params_t", {}, ["in0", "out0"])
+    _, scales = _filter(c, 1, w.shape[0], 0)
+    act_min, act_max = c.activation()
+    layer.params.update({
+        "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
+        "kernel_h": w.shape[1], "kernel_w": w.shape[2],
+        **_window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w"))),
+        "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
+        "act_min": act_min, "act_max": act_max,
+        "weights": _weights(layer, w, 0), "bias": _bias_field(layer, _bias(c, 2, w.shape[0])),
+        "requant": _requant(c, layer, scales),
+    })
+    return layer
+
+
+def macs_conv(c: Ctx) -> int:
+    w = c.t(1)
+    return c.out.size * w.shape[1] * w.shape[2] * w.shape[3]
+
+
+def _window_gap(c: Ctx, kernel: tuple[int, int], channel_of: np.ndarray | None) -> int:
+    p = params_window(c, kernel)
+    reads = window_reads(_tuple4(c.t(0).shape), _tuple4(c.out.shape), kernel,
+                         (p["stride_h"], p["stride_w"]), (p["dilation_h"], p["dilation_w"]),
+                         (p["pad_top"], p["pad_left"]), channel_of)
+    return gap_from_reads(reads)
+
+
+def params_window(c: Ctx, kernel: tuple[int, int]) -> dict[str, int]:
+    dil = (c.op.options.get("dilation_h", 1), c.op.options.get("dilation_w", 1))
+    return _window(c, kernel[0], kernel[1], dil)
+
+
+def gaps_conv(c: Ctx) -> dict[int, int]:
+    w = c.t(1)
+    return {0: _window_gap(c, (w.shape[1], w.shape[2]), None)}
+
+
+def check_depthwise(c: Ctx) -> None:
+    c.arity(2, 3)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    w = c.const(1, "int8", "filter")
+    c.need(len(w.shape) == 4 and w.shape[0] == 1 and len(c.t(0).shape) == 4,
+           "needs a 4-D input and a [1, kh, kw, channels] filter")
+    cin, cout = c.t(0).shape[3], c.out.shape[-1]
+    c.need(cout == w.shape[3] and cin > 0 and cout % cin == 0,
+           f"has {cout} output channels for {cin} input channels")
+    mult = c.op.options.get("depth_multiplier", 0)
+    c.need(mult in (0, cout // cin), f"depth_multiplier {mult} disagrees with the shapes")
+    _filter(c, 1, cout, 3)
+    _bias(c, 2, cout)
+    _window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w")))
+    c.activation()
+
+
+def params_depthwise(c: Ctx) -> Layer:
+    w = c.t(1)
+    cout = c.out.shape[-1]
+    layer = Layer("tc_depthwise_conv_params_t", {}, ["in0", "out0"])
+    _, scales = _filter(c, 1, cout, 3)
+    act_min, act_max = c.activation()
+    layer.params.update({
+        "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
+        "kernel_h": w.shape[1], "kernel_w": w.shape[2],
+        **_window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w"))),
+        "depth_multiplier": cout // c.t(0).shape[3],
+        "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
+        "act_min": act_min, "act_max": act_max,
+        "weights": _weights(layer, w, 3), "bias": _bias_field(layer, _bias(c, 2, cout)),
+        "requant": _requant(c, layer, scales),
+    })
+    return layer
+
+
+def macs_depthwise(c: Ctx) -> int:
+    w = c.t(1)
+    return c.out.size * w.shape[1] * w.shape[2]
+
+
+def gaps_depthwise(c: Ctx) -> dict[int, int]:
+    w = c.t(1)
+    cin, cout = c.t(0).shape[3], c.out.shape[-1]
+    return {0: _window_gap(c, (w.shape[1], w.shape[2]), np.arange(cout) // (cout // cin))}
+
+
+def check_fully_connected(c: Ctx) -> None:
+    c.arity(2, 3)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    w = c.const(1, "int8", "weights")
+    c.need(len(w.shape) == 2 and w.shape[1] > 0, "needs 2-D [units, depth] weights")
+    c.need(c.op.options.get("weights_format", 0) == 0, "uses shuffled weights")
+    depth, units = w.shape[1], w.shape[0]
+    c.need(c.t(0).size % depth == 0, f"input of {c.t(0).size} values is not a multiple of {depth}")
+    c.need(c.out.size == c.t(0).size // depth * units, "output size disagrees with the weights")
+    _filter(c, 1, units, 0)
+    _bias(c, 2, units)
+    c.activation()
+
+
+def params_fully_connected(c: Ctx) -> Layer:
+    w = c.t(1)
+    units, depth = w.shape
+    layer = Layer("tc_fully_connected_params_t", {}, ["in0", "out0"])
+    _, scales = _filter(c, 1, units, 0)
+    act_min, act_max = c.activation()
+    layer.params.update({
+        "batches": c.t(0).size // depth, "input_depth": depth, "output_depth": units,
+        "input_zero_point": zp(c.t(0)), "weights_zero_point": 0, "output_zero_point": zp(c.out),
+        "act_min": act_min, "act_max": act_max,
+        "weights": _weights(layer, w, 0), "bias": _bias_field(layer, _bias(c, 2, units)),
+        "requant": _requant(c, layer, scales),
+    })
+    return layer
+
+
+def macs_fully_connected(c: Ctx) -> int:
+    return c.out.size * c.t(1).shape[1]
+
+
+def check_pool(c: Ctx) -> None:
+    c.arity(1, 1)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    c.need(len(c.t(0).shape) == 4 and c.out.shape[-1] == c.t(0).shape[-1], "needs 4-D NHWC tensors")
+    c.need(scale(c.t(0)) == scale(c.out) and zp(c.t(0)) == zp(c.out),
+           "has different input and output quantization")
+    fh, fw = c.opt("filter_h"), c.opt("filter_w")
+    c.need(fh >= 1 and fw >= 1, "has a filter size below 1")
+    _window(c, fh, fw, (1, 1))
+    c.activation()
+
+
+def params_pool(c: Ctx) -> Layer:
+    fh, fw = c.opt("filter_h"), c.opt("filter_w")
+    win = _window(c, fh, fw, (1, 1))
+    act_min, act_max = c.activation()
+    return Layer("tc_pool_params_t", {
+        "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
+        "filter_h": fh, "filter_w": fw, "stride_h": win["stride_h"], "stride_w": win["stride_w"],
+        "pad_top": win["pad_top"], "pad_left": win["pad_left"],
+        "act_min": act_min, "act_max": act_max,
+    }, ["in0", "out0"])
+
+
+def macs_pool(c: Ctx) -> int:
+    return c.out.size * c.opt("filter_h") * c.opt("filter_w")
+
+
+def gaps_pool(c: Ctx) -> dict[int, int]:
+    ch = c.t(0).shape[3]
+    return {0: _window_gap(c, (c.opt("filter_h"), c.opt("filter_w")), np.arange(ch))}
+
+
+# ---------------------------------------------------------- elementwise ops
+
+def _broadcastable(c: Ctx) -> None:
+    a, b, out = c.t(0).shape, c.t(1).shape, c.out.shape
+    c.need(len(out) <= 4 and len(a) <= 4 and len(b) <= 4, "broadcasts beyond 4-D")
+    try:
+        full = np.broadcast_shapes(a, b)
+    except ValueError:
+        raise c.fail(f"cannot broadcast {list(a)} with {list(b)}") from None
+    c.need(tuple(full) == tuple(out), f"output shape {list(out)} is not the broadcast shape")
+
+
+def check_binary(c: Ctx) -> None:
+    c.arity(2, 2)
+    for slot in (0, 1):
+        c.int8_act(c.t(slot), f"input {slot}")
+    c.int8_act(c.out, "output")
+    _broadcastable(c)
+    c.activation()
+
+
+def params_add(c: Ctx) -> Layer:
+    a, b = c.t(0), c.t(1)
+    act_min, act_max = c.activation()
+    q = fields(quant.add_params(scale(a), zp(a), scale(b), zp(b), scale(c.out), zp(c.out)))
+    return Layer("tc_add_params_t", {
+        "input1": shape4(a.shape), "input2": shape4(b.shape), "output": shape4(c.out.shape),
+        **q, "act_min": act_min, "act_max": act_max,
+    }, ["in0", "in1", "out0"])
+
+
+def params_mul(c: Ctx) -> Layer:
+    a, b = c.t(0), c.t(1)
+    act_min, act_max = c.activation()
+    q = fields(quant.mul_params(scale(a), zp(a), scale(b), zp(b), scale(c.out), zp(c.out)))
+    return Layer("tc_mul_params_t", {
+        "input1": shape4(a.shape), "input2": shape4(b.shape), "output": shape4(c.out.shape),
+        **q, "act_min": act_min, "act_max": act_max,
+    }, ["in0", "in1", "out0"])
+
+
+def macs_elementwise(c: Ctx) -> int:
+    return c.out.size
+
+
+def gaps_binary(c: Ctx) -> dict[int, int]:
+    """In place only over an input of the output's shape (the kernel's promise)."""
+    return {s: 0 for s in (0, 1) if tuple(c.t(s).shape) == tuple(c.out.shape)}
+
+
+def gaps_unary(c: Ctx) -> dict[int, int]:
+    return {0: 0}
+
+
+def gaps_none(c: Ctx) -> dict[int, int]:
+    return {}
+
+
+def macs_none(c: Ctx) -> int:
+    return 0
+
+
+def check_unary(c: Ctx) -> None:
+    c.arity(1, 1)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    c.need(c.t(0).size == c.out.size, "changes the number of elements")
+
+
+def check_softmax(c: Ctx) -> None:
+    check_unary(c)
+    c.need(c.t(0).shape[-1] > 0, "has an empty last dimension")
+    c.need(abs(scale(c.out) - 1 / 256) < 1e-9 and zp(c.out) == -128,
+           "output is not quantized with scale 1/256 and zero point -128")
+
+
+def params_softmax(c: Ctx) -> Layer:
+    depth = c.t(0).shape[-1]
+    q = fields(quant.softmax_params(c.op.options.get("beta", 1.0), scale(c.t(0))))
+    return Layer("tc_softmax_params_t", {"rows": c.t(0).size // depth, "depth": depth, **q},
+                 ["in0", "out0"])
+
+
+def check_logistic(c: Ctx) -> None:
+    check_unary(c)
+    c.need(abs(scale(c.out) - 1 / 256) < 1e-9 and zp(c.out) == -128,
+           "output is not quantized with scale 1/256 and zero point -128")
+
+
+def check_tanh(c: Ctx) -> None:
+    check_unary(c)
+    c.need(abs(scale(c.out) - 1 / 128) < 1e-9 and zp(c.out) == 0,
+           "output is not quantized with scale 1/128 and zero point 0")
+
+
+def _lut(c: Ctx, table: np.ndarray) -> Layer:
+    """An int8 -> int8 function tabulated on the host: one lookup per element on the device."""
+    layer = Layer("tc_lut_params_t", {"size": c.out.size, "table": Raw("{table}")}, ["in0", "out0"])
+    layer.arrays["table"] = ("int8", np.asarray(table))
+    return layer
+
+
+def params_logistic(c: Ctx) -> Layer:
+    return _lut(c, quant.logistic_table(scale(c.t(0)), zp(c.t(0))))
+
+
+def params_tanh(c: Ctx) -> Layer:
+    return _lut(c, quant.tanh_table(scale(c.t(0)), zp(c.t(0))))
+
+
+def params_relu(c: Ctx) -> Layer:
+    q = fields(quant.relu_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out), c.out.size))
+    return Layer("tc_relu_params_t", q, ["in0", "out0"])
+
+
+def params_relu6(c: Ctx) -> Layer:
+    q = fields(quant.relu6_params(scale(c.t(0)), zp(c.t(0)), c.out.size))
+    return Layer("tc_relu6_params_t", q, ["in0", "out0"])
+
+
+def params_requantize(c: Ctx) -> Layer:
+    q = fields(quant.requantize_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out),
+                                       c.out.size))
+    return Layer("tc_requantize_params_t", q, ["in0", "out0"])
+
+
+# ------------------------------------------------------------- shape ops
+
+def check_view(c: Ctx) -> None:
+    c.need(len(c.op.inputs) >= 1 and c.has(0) and len(c.op.outputs) == 1, "has a malformed signature")
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    c.need(c.t(0).size == c.out.size, "changes the number of elements")
+    c.need(scale(c.t(0)) == scale(c.out) and zp(c.t(0)) == zp(c.out), "changes the quantization")
+    c.need(not c.t(0).is_constant, "reshapes a constant")
+
+
+def check_pad(c: Ctx) -> None:
+    c.arity(2, 3)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    pads = c.const(1, "int32", "paddings")
+    rank = len(c.t(0).shape)
+    c.need(pads.shape == (rank, 2) and (pads.array() >= 0).all(), "has malformed paddings")
+    expect = tuple(int(d + p.sum()) for d, p in zip(c.t(0).shape, pads.array()))
+    c.need(expect == tuple(c.out.shape), "output shape disagrees with the paddings")
+    c.need(scale(c.t(0)) == scale(c.out) and zp(c.t(0)) == zp(c.out), "changes the quantization")
+    if c.has(2):
+        value = c.const(2, "int8", "constant value")
+        c.need(value.size == 1, "has a non-scalar constant value")
+
+
+def params_pad(c: Ctx) -> Layer:
+    pads = c.t(1).array()
+    before = tuple(int(p[0]) for p in pads)
+    value = int(c.t(2).array().ravel()[0]) if c.has(2) else zp(c.out)
+    return Layer("tc_pad_params_t", {
+        "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
+        "before": shape4(before) if len(before) == 4 else _pad_before(before),
+        "pad_value": value,
+    }, ["in0", "out0"])
+
+
+def _pad_before(before: tuple[int, ...]) -> dict[str, int]:
+    s = (0,) * (4 - len(before)) + before
+    return {"n": s[0], "h": s[1], "w": s[2], "c": s[3]}
+
+
+def check_mean(c: Ctx) -> None:
+    c.arity(2, 2)
+    c.int8_act(c.t(0), "input")
+    c.int8_act(c.out, "output")
+    axes = c.const(1, "int32", "axes").array().ravel()
+    rank = len(c.t(0).shape)
+    c.need(axes.size > 0 and all(-rank <= a < rank for a in axes), f"has axes {axes.tolist()}")
+    kept = [d for i, d in enumerate(c.t(0).shape) if i not in {int(a) % rank for a in axes}]
+    c.need(math.prod(kept) == c.out.size, "output size disagrees with the reduced axes")
+
+
+def params_mean(c: Ctx) -> Layer:
+    mask = quant.axis_mask(c.t(1).array().ravel().tolist(), len(c.t(0).shape))
+    q = fields(quant.mean_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out)))
+    return Layer("tc_mean_params_t", {"input": shape4(c.t(0).shape), "axis_mask": mask, **q},
+                 ["in0", "out0"])
+
+
+def macs_mean(c: Ctx) -> int:
+    return c.t(0).size
+
+
+def check_concat(c: Ctx) -> None:
+    n = len(c.op.inputs)
+    c.need(1 <= n <= 16 and all(c.has(i) for i in range(n)) and len(c.op.outputs) == 1,
+           f"has {n} inputs (1..16 supported)")
+    for i in range(n):
+        c.int8_act(c.t(i), f"input {i}")
+    c.int8_act(c.out, "output")
+    rank = len(c.out.shape)
+    axis = c.op.options.get("axis", 0)
+    c.need(-rank <= axis < rank, f"has axis {axis} for rank {rank}")
+    axis %= rank
+    for i in range(n):
+        s = c.t(i).shape
+        c.need(len(s) == rank and all(s[d] == c.out.shape[d] for d in range(rank) if d != axis),
+               f"input {i} shape {list(s)} does not match the output {list(c.out.shape)}")
+    c.need(sum(c.t(i).shape[axis] for i in range(n)) == c.out.shape[axis], "sizes do not add up")
+    c.need(c.op.options.get("activation", 0) == 0, "has a fused activation")
+
+
+def params_concat(c: Ctx) -> Layer:
+    n = len(c.op.inputs)
+    rank = len(c.out.shape)
+    axis = c.op.options.get("axis", 0) % rank
+    outer = math.prod(c.out.shape[:axis])
+    layer = Layer("tc_concat_params_t", {}, ["inputs", "out0"])
+    layer.arrays["copy"] = ("int32", np.array([math.prod(c.t(i).shape[axis:]) for i in range(n)]))
+    rows = [quant.concat_requant(scale(c.t(i)), zp(c.t(i)), scale(c.out), zp(c.out))
+            for i in range(n)]
+    requant: Any = Raw("NULL")
+    if any(r.multiplier for r in rows):
+        requant = Raw("{requant}")
+        layer.arrays["requant"] = ("tc_concat_requant_t", np.array([
+            [r.input_zero_point, r.multiplier, r.shift] for r in rows]))
+    layer.params.update({
+        "num_inputs": n, "outer_size": outer, "copy_size": Raw("{copy}"),
+        "output_zero_point": zp(c.out), "requant": requant,
+    })
+    return layer
+

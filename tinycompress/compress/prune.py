@@ -1,0 +1,85 @@
+"""Magnitude pruning with fine-tuning (tfmot), then stripping the wrappers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tinycompress.compress.data import Dataset
+from tinycompress.compress.recipe import FinetuneConfig, PruneConfig
+from tinycompress.compress.tfenv import tfmot
+from tinycompress.compress.train import finetune, steps_per_epoch
+from tinycompress.progress import Progress
+
+
+@dataclass(frozen=True)
+class PruneSchedule:
+    """The resolved schedule in steps (what tfmot counts)."""
+
+    begin_step: int
+    end_step: int
+    frequency: int
+    total_steps: int
+
+
+def resolve_schedule(config: PruneConfig, data: Dataset, finetune_config: FinetuneConfig) -> PruneSchedule:
+    """Turn the recipe's epochs or steps into tfmot steps.
+
+    tfmot applies the final sparsity only on a pruning step that lands
+    exactly on ``end_step``, so the end is moved onto the frequency grid
+    and kept inside the training run; otherwise the target is never reached.
+    """
+    per_epoch = steps_per_epoch(data, finetune_config)
+    total = per_epoch * finetune_config.epochs
+    if config.begin_step is not None or config.end_step is not None:
+        begin = config.begin_step or 0
+        end = config.end_step if config.end_step is not None else (2 * total) // 3
+    else:
+        begin = round((config.begin_epoch or 0) * per_epoch)
+        end = round(config.end_epoch * per_epoch) if config.end_epoch is not None else (2 * total) // 3
+    end = max(min(end, total - 1), 1)
+    begin = min(begin, end - 1)
+    span = end - begin
+    frequency = min(config.frequency or max(1, min(100, span // 8)), span)
+    end = begin + (span // frequency) * frequency
+    return PruneSchedule(begin, end, frequency, total)
+
+
+def prune(
+    model: Any,
+    data: Dataset,
+    config: PruneConfig,
+    finetune_config: FinetuneConfig,
+    *,
+    from_logits: bool,
+    progress: Progress,
+) -> tuple[Any, dict[str, list[str]]]:
+    """Prune and fine-tune ``model``.
+
+    Returns the stripped model and, per pruned layer, the names of the
+    weights tfmot actually pruned (``kernel``, ``pointwise_kernel``, ...).
+    """
+    schedule = resolve_schedule(config, data, finetune_config)
+    if config.schedule == "constant":
+        pruning_schedule = tfmot.sparsity.keras.ConstantSparsity(
+            config.target_sparsity, begin_step=schedule.begin_step, end_step=schedule.end_step,
+            frequency=schedule.frequency,
+        )
+    else:
+        pruning_schedule = tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0, final_sparsity=config.target_sparsity,
+            begin_step=schedule.begin_step, end_step=schedule.end_step, frequency=schedule.frequency,
+        )
+    wrapped = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=pruning_schedule)
+    # tfmot's wrapper keeps (weight, mask, threshold) for each weight it really prunes.
+    pruned_names = {
+        layer.layer.name: sorted(weight.name.split("/")[-1].split(":")[0] for weight, _, _ in layer.pruning_vars)
+        for layer in wrapped.layers
+        if getattr(layer, "pruning_vars", None)
+    }
+    finetune(
+        wrapped, data, finetune_config, from_logits=from_logits, progress=progress,
+        description="prune + fine-tune", callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+    )
+    return tfmot.sparsity.keras.strip_pruning(wrapped), pruned_names
+

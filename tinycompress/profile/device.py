@@ -1,0 +1,85 @@
+"""One profiling run: quantize the test set, stream it, compare with TFLM, report."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from tinycompress.errors import DataError, DeviceError
+from tinycompress.link import DeviceInfo, DeviceLink, open_link
+from tinycompress.link.client import DEFAULT_BAUDRATE
+from tinycompress.progress import NullProgress, Progress
+from tinycompress.profile.report import Target, build_report
+from tinycompress.profile.session import check_device, connect, stream
+
+
+def quantize_inputs(x: np.ndarray, oracle) -> np.ndarray:
+    """Float samples to the model's int8 input with its scale and zero point.
+
+    Integer data already in the input's type is passed through unchanged.
+    """
+    x = np.asarray(x)
+    expected = int(np.prod(oracle.input.shape[1:]))
+    if x.ndim < 1 or int(np.prod(x.shape[1:])) != expected:
+        raise DataError(
+            f"test samples have shape {tuple(x.shape[1:])}, the model's input is {oracle.input.shape[1:]}; "
+            "give the data set the model was trained on"
+        )
+    if not np.issubdtype(x.dtype, np.floating) and x.dtype == oracle.input.dtype:
+        return x.reshape(len(x), *oracle.input.shape[1:])
+    if not np.all(np.isfinite(x)):
+        raise DataError("the test set contains NaN or inf; clean the data before profiling")
+    return oracle.input.quantize(x).reshape(len(x), *oracle.input.shape[1:])
+
+
+def _check_quantization(info: DeviceInfo, oracle, url: str) -> None:
+    for what, device, host in (("input", info.input_quant, oracle.input), ("output", info.output_quant, oracle.output)):
+        if device is None:
+            continue
+        if device.zero_point != host.zero_point or not np.isclose(device.scale, host.scale, rtol=1e-6):
+            raise DeviceError(
+                f"the firmware on {url} quantizes its {what} with scale {device.scale:g}, zero point "
+                f"{device.zero_point}; the model with {host.scale:g}, {host.zero_point}; rebuild and flash the project"
+            )
+
+
+def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,
+                 limit: int | None = None, progress: Progress | None = None,
+                 boot_timeout: float = 10.0) -> dict[str, Any]:
+    """Profile the firmware behind ``link`` on the test set ``x``/``y``.
+
+    Returns the report dict; ``report["complete"]`` is false when the device
+    was lost part-way (the samples measured until then are all in it).
+    """
+    from tinycompress.oracle import TflmOracle
+
+    progress = progress or NullProgress()
+    oracle = TflmOracle(tflite)
+    if limit is not None:
+        x = x[:limit]
+        y = None if y is None else y[:limit]
+    if len(x) == 0:
+        raise DataError("the test set is empty; give a data set with test samples or a --limit above 0")
+    inputs = quantize_inputs(x, oracle)
+    info = connect(link, boot_timeout=boot_timeout)
+    check_device(info, link.url, input_bytes=int(np.prod(oracle.input.shape)),
+                 output_bytes=int(np.prod(oracle.output.shape)),
+                 model_hash=hashlib.sha256(tflite).hexdigest())
+    _check_quantization(info, oracle, link.url)
+    if target.layers and info.layers is not None and info.layers != len(target.layers):
+        raise DeviceError(
+            f"the firmware on {link.url} has {info.layers} layers, the model {len(target.layers)}; "
+            "rebuild and flash the project"
+        )
+    measured = stream(link, info, inputs, progress, description=f"profiling on {target.board}")
+    host_outputs = oracle.run_batch(inputs[: len(measured.results)], progress, "TFLM reference (host)")
+    return build_report(target, measured, labels=y, host_outputs=host_outputs, url=link.url)
+
+
+def profile_url(url: str, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,
+                baudrate: int = DEFAULT_BAUDRATE, timeout: float = 2.0, **options: Any) -> dict[str, Any]:
+    """:func:`profile_link` over a port opened from any pyserial URL."""
+    with open_link(url, baudrate=baudrate, timeout=timeout) as link:
+        return profile_link(link, tflite, x, y, target, **options)

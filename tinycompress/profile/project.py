@@ -1,0 +1,108 @@
+"""A firmware project as the profiler sees it: model bytes, board, sizes, a link.
+
+Reads what ``tinycompress export`` recorded (``tinycompress.json``), the ELF
+that ``tinycompress build`` produced, and for emulated boards starts QEMU
+itself, so ``tinycompress profile PROJECT`` needs no port for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinycompress.errors import InputError
+from tinycompress.link import DeviceLink, open_link
+from tinycompress.link.client import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT_S, port_hint
+from tinycompress.profile.report import LayerInfo, Target
+
+
+@dataclass(frozen=True)
+class ProfiledProject:
+    """An exported (and built) project plus its model's .tflite bytes."""
+
+    info: object  # tinycompress.project.project.ProjectInfo
+    tflite: bytes
+
+    @property
+    def board(self):
+        return self.info.board
+
+    def target(self) -> Target:
+        """Board clock, ELF sizes and the layer table (names, ops, MACs) from the code generator."""
+        from tinycompress.codegen import generate
+        from tinycompress.project.elfsize import memory_usage
+        from tinycompress.tflite import read_model
+
+        generated = generate(read_model(self.tflite))
+        flash = ram = None
+        if Path(self.info.firmware).is_file():
+            usage = memory_usage(self.info.firmware, self.board)
+            flash, ram = usage.flash_used, usage.ram_used
+        return Target(
+            board=self.board.name,
+            clock_hz=self.board.clock_hz,
+            flash_bytes=flash,
+            ram_bytes=ram,
+            layers=tuple(LayerInfo(layer.name, layer.op, int(layer.macs)) for layer in generated.layers),
+        )
+
+
+def load_project(path: Path, model: Path | None = None) -> ProfiledProject:
+    """The project at ``path``; its .tflite from the project file, or ``model`` if given."""
+    from tinycompress.project.project import load_project as load_info
+
+    info = load_info(path)
+    source = Path(model) if model else _recorded_model(info)
+    try:
+        tflite = source.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the model {source}: {exc.strerror}; pass the project's .tflite with --model") from None
+    return ProfiledProject(info, tflite)
+
+
+def _recorded_model(info) -> Path:
+    recorded = info.model.get("tflite") if isinstance(info.model, dict) else None
+    if not recorded:
+        raise InputError(
+            f"project {info.path} does not record its .tflite; pass it with --model MODEL.tflite"
+        )
+    return Path(info.path) / recorded
+
+
+@contextlib.contextmanager
+def device_link(project: ProfiledProject, port: str | None, *, baudrate: int = DEFAULT_BAUDRATE,
+                timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[DeviceLink]:
+    """A link to the project's firmware: ``port`` if given, else QEMU for an emulated board."""
+    if port:
+        with open_link(port, baudrate=baudrate, timeout=timeout) as link:
+            yield link
+        return
+    board = project.board
+    if not board.emulated:
+        raise InputError(f"board {board.name} is a real board: give its serial port with --port; {port_hint()}")
+    from tinycompress.project.qemu import start_qemu
+
+    with start_qemu(board, project.info.firmware) as session:
+        with DeviceLink(session.open_serial(), session.url, timeout=timeout) as link:
+            yield link
+
+
+def profile_project(path: Path, data, *, port: str | None = None, model: Path | None = None,
+                    limit: int | None = None, progress=None, baudrate: int = DEFAULT_BAUDRATE,
+                    timeout: float = DEFAULT_TIMEOUT_S, boot_timeout: float = 10.0) -> dict:
+    """Profile the built project at ``path`` on ``data`` (a ``Dataset`` or a spec such as ``"digits"``).
+
+    Starts QEMU for an emulated board unless ``port`` is given. Returns the
+    report dict; ``report["complete"]`` is false if the device was lost.
+    """
+    from tinycompress.compress.data import load_dataset
+    from tinycompress.profile.device import profile_link
+
+    profiled = load_project(path, model)
+    dataset = load_dataset(data) if isinstance(data, (str, Path)) else data
+    target = profiled.target()
+    with device_link(profiled, port, baudrate=baudrate, timeout=timeout) as link:
+        return profile_link(link, profiled.tflite, dataset.x_test, dataset.y_test, target,
+                            limit=limit, progress=progress, boot_timeout=boot_timeout)
