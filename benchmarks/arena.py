@@ -7,7 +7,7 @@ row per model. TFLM's arena is the total its print_allocations() reports
 (64-bit host); ours is the single static arena the planner laid out. Code
 size is .text of a Cortex-M4 -Os link of the model and the kernels it calls.
 
-    .venv/bin/python benchmarks/arena.py [--samples N] [--json]
+    .venv/bin/python benchmarks/arena.py [--samples N] [--json] [--compress]
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(_ROOT), str(_ROOT / "tests")]  # the package and the shared Keras test models
 
 import keras_int8  # noqa: E402
 from tinycompress.codegen import generate  # noqa: E402
@@ -34,8 +36,20 @@ MODELS = {
 }
 
 
-def measure(name: str, samples: int) -> dict[str, object]:
-    tflite = keras_int8.convert_int8(MODELS[name]())
+def compress_stage_models(workdir: Path) -> dict[str, bytes]:
+    """The demo digits CNN and DS-CNN after `tinycompress compress` (prune 0.5, 16 clusters, PTQ)."""
+    from tinycompress.compress.demo import DEMO_RECIPE, train_demo_model
+    from tinycompress.compress.pipeline import compress
+
+    models = {}
+    for arch in ("cnn", "dscnn"):
+        demo = train_demo_model(workdir / f"{arch}.keras", arch, epochs=5)
+        compress(demo.path, "digits", workdir / arch, DEMO_RECIPE)
+        models[f"digits_{arch}_compressed"] = (workdir / arch / "model_int8.tflite").read_bytes()
+    return models
+
+
+def measure(name: str, tflite: bytes, samples: int) -> dict[str, object]:
     result = verify_tflite(tflite, samples=samples)
     size = cortex_m4_size(generate(read_model(tflite)))
     return {
@@ -55,15 +69,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--compress", action="store_true",
+                        help="also train and compress the demo digits models (a minute or two)")
     args = parser.parse_args()
-    rows = [measure(name, args.samples) for name in MODELS]
+    rows = [measure(name, keras_int8.convert_int8(build()), args.samples) for name, build in MODELS.items()]
+    if args.compress:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += [measure(name, data, args.samples)
+                     for name, data in compress_stage_models(Path(tmp)).items()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    header = f"{'model':18} {'exact':>7} {'arena':>8} {'TFLM':>8} {'ratio':>6} {'weights':>9} {'MACs':>12} {'code':>7}"
+    header = (f"{'model':24} {'exact':>7} {'arena':>8} {'TFLM':>8} {'ratio':>6} {'weights':>9} "
+              f"{'MACs':>12} {'code':>7}")
     print(header)
     for r in rows:
-        print(f"{r['model']:18} {r['bit_exact']:>7} {r['arena_bytes']:>8} {r['tflm_arena_bytes']:>8} "
+        print(f"{r['model']:24} {r['bit_exact']:>7} {r['arena_bytes']:>8} {r['tflm_arena_bytes']:>8} "
               f"{r['ratio']:>6} {r['weights_bytes']:>9} {r['macs']:>12,} {r['code_text_bytes']:>7}")
 
 

@@ -1,7 +1,8 @@
 """Figures and stage timings of the compress stage on the demo models.
 
 Trains the demo CNN and DS-CNN (Keras 3, digits), compresses each with
-sparsity 0.5 and 16 clusters in PTQ and QAT mode, and prints one JSON
+sparsity 0.5 and 16 clusters in PTQ and QAT mode (and the DS-CNN once more
+with DepthwiseConv2D opted in), and prints one JSON
 object per run: accuracies (int8 from the TFLM interpreter), sizes, TFLM
 arena, per-layer int8 sparsity and unique values per channel, timings.
 
@@ -27,11 +28,19 @@ def main(out_dir: Path) -> None:
         start = time.perf_counter()
         model = train_demo_model(out_dir / f"digits_{arch}.keras", arch)
         train_s = round(time.perf_counter() - start, 2)
-        for mode in ("ptq", "qat"):
-            recipe = dataclasses.replace(DEMO_RECIPE, quantize=QuantizeConfig(mode=mode))
-            report = compress(model.path, "digits", out_dir / f"{arch}-{mode}", recipe).report.to_dict()
+        runs = [("ptq", False), ("qat", False)] + ([("ptq", True)] if arch == "dscnn" else [])
+        for mode, with_depthwise in runs:
+            recipe = dataclasses.replace(
+                DEMO_RECIPE,
+                prune=dataclasses.replace(DEMO_RECIPE.prune, depthwise=with_depthwise),
+                cluster=dataclasses.replace(DEMO_RECIPE.cluster, depthwise=with_depthwise),
+                quantize=QuantizeConfig(mode=mode),
+            )
+            name = f"{arch}-{mode}{'-depthwise' if with_depthwise else ''}"
+            report = compress(model.path, "digits", out_dir / name, recipe).report.to_dict()
             summary = {
                 "model": arch,
+                "depthwise_opt_in": with_depthwise,
                 "mode": report["quantization"]["mode"],
                 "qat_scheme": report["quantization"]["qat_scheme"],
                 "train_s": train_s,
@@ -49,6 +58,7 @@ def main(out_dir: Path) -> None:
                     for layer in report["layers"]
                     if layer["int8_ops"]
                 },
+                "checks": report["checks"],
                 "timing_s": report["timing_s"],
             }
             print(json.dumps(summary), flush=True)

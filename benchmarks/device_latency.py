@@ -5,10 +5,13 @@ The baseline optimized kernels are measured against. For each test model
 tests): export + build for the board, run it in QEMU under -icount (TIM2
 counts one per instruction on qemu-netduinoplus2), stream a few random
 inputs through the serial protocol, and check every output byte against
-the TFLM interpreter. Prints a markdown table, and writes the full reports
-(per-layer counts included) as JSON when OUT is given.
+the TFLM interpreter. Each model is built twice: with the reference kernels
+(firmware/runtime/src) and with the board's ``runtime_arch`` kernels when it
+has one. Prints a markdown table, and writes the full reports (per-layer
+counts included) as JSON when OUT is given.
 
-    .venv/bin/python benchmarks/device_latency.py [--board qemu-netduinoplus2] [--samples 3] [--models a,b] [-o OUT.json]
+    .venv/bin/python benchmarks/device_latency.py [--board qemu-netduinoplus2] [--samples 3]
+                                                  [--models a,b] [-o OUT.json]
 
 Figures under QEMU are instructions, not cycles: there is no pipeline,
 wait state or cache model, so they rank kernels but are not board latency.
@@ -36,7 +39,7 @@ def build_tflite(name: str) -> bytes:
     return keras_int8.convert_int8(getattr(keras_int8, name)(0), samples=16)
 
 
-def measure(name: str, board: str, samples: int, work: Path) -> dict:
+def measure(name: str, board: str, samples: int, work: Path, runtime_arch: str | None) -> dict:
     from protocol_project import export_and_build
 
     from tinycompress.link import DeviceLink
@@ -46,8 +49,9 @@ def measure(name: str, board: str, samples: int, work: Path) -> dict:
     from tinycompress.project.qemu import start_qemu
 
     tflite = work / f"{name}.tflite"
-    tflite.write_bytes(build_tflite(name))
-    built = export_and_build(tflite, board, work / name)
+    if not tflite.exists():
+        tflite.write_bytes(build_tflite(name))
+    built = export_and_build(tflite, board, work / f"{name}-{runtime_arch or 'reference'}", runtime_arch=runtime_arch)
     profiled = load_project(built.project.path, tflite)
     target = profiled.target()
     shape = TflmOracle(profiled.tflite).input.shape
@@ -57,6 +61,7 @@ def measure(name: str, board: str, samples: int, work: Path) -> dict:
         report = profile_link(link, profiled.tflite, x, None, target)
     macs = sum(layer.macs for layer in target.layers)
     report["model"] = name
+    report["kernels"] = runtime_arch or "reference"
     report["macs"] = macs
     report["macs_per_unit"] = macs / report["latency"]["median"]
     return report
@@ -69,18 +74,22 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
+    from tinycompress.project.boards import get_board
+
+    arches = [None] + ([get_board(args.board).runtime_arch] if get_board(args.board).runtime_arch else [])
     reports = []
     with tempfile.TemporaryDirectory(prefix="tc-bench-") as tmp:
         for name in args.models.split(","):
-            reports.append(measure(name, args.board, args.samples, Path(tmp)))
-            r = reports[-1]
-            print(f"{name}: {r['latency']['median']:,.0f} {r['latency']['unit']}", file=sys.stderr)
-    print(f"| model ({args.board}) | MACs | instructions / inference (median) | MACs / instruction "
-          "| arena B | flash B | RAM B | bit-exact |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+            for arch in arches:
+                reports.append(measure(name, args.board, args.samples, Path(tmp), arch))
+                r = reports[-1]
+                print(f"{name} ({r['kernels']}): {r['latency']['median']:,.0f} {r['latency']['unit']}", file=sys.stderr)
+    print(f"| model ({args.board}) | kernels | MACs | instructions / inference (median) | MACs / instruction "
+          "| arena B | flash B | RAM B | bit-exact (samples) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for r in reports:
-        print(f"| {r['model']} | {r['macs']:,} | {r['latency']['median']:,.0f} | {r['macs_per_unit']:.4f} "
-              f"| {r['arena_bytes']:,} | {r['flash_bytes']:,} | {r['ram_bytes']:,} "
+        print(f"| {r['model']} | {r['kernels']} | {r['macs']:,} | {r['latency']['median']:,.0f} "
+              f"| {r['macs_per_unit']:.4f} | {r['arena_bytes']:,} | {r['flash_bytes']:,} | {r['ram_bytes']:,} "
               f"| {'yes' if r['outputs_bit_exact'] else 'NO'} ({r['samples']}) |")
     if args.output:
         args.output.write_text(json.dumps(reports, indent=2) + "\n")

@@ -61,3 +61,23 @@ def test_bad_model_is_one_line_error(tmp_path, content: bytes, code: int, messag
         result = CliRunner().invoke(main, [command, str(path)])
         assert result.exit_code == code
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_verify_mismatch_exits_8_naming_the_layer(model_path: str, monkeypatch) -> None:
+    """A wrong constant in the generated C must fail the command, naming the layer."""
+    import dataclasses
+
+    from tinycompress.codegen import verify as verify_module
+
+    real_generate = verify_module.generate
+
+    def broken(model, prefix):
+        gen = real_generate(model, prefix)
+        c = gen.files["model.c"].replace(".output_zero_point = -128", ".output_zero_point = -120", 1)
+        return dataclasses.replace(gen, files={**gen.files, "model.c": c})
+
+    monkeypatch.setattr(verify_module, "generate", broken)
+    result = CliRunner().invoke(main, ["verify", model_path, "-n", "4", "--json"])
+    assert result.exit_code == 8
+    assert json.loads(result.stdout)["bit_exact"] is False
+    assert "first diverging layer: 0 (" in result.stderr and "Traceback" not in result.stderr

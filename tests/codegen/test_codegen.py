@@ -95,3 +95,46 @@ def test_host_run_equals_oracle_on_data(small: bytes, tmp_path) -> None:
     oracle = TflmOracle(small)
     xs = oracle.input.quantize(np.random.default_rng(3).normal(0, 1, (30, 12, 12, 3)))
     assert np.array_equal(host.run(xs), oracle.run_batch(xs).reshape(30, -1))
+
+
+def _pruned_model(sparsity: float, seed: int = 0):
+    """Dense + 1x1 conv layers with ``sparsity`` of their kernels zeroed (as pruning leaves them)."""
+    layers = keras_int8.layers
+    keras_int8.tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((6, 6, 16))
+    x = layers.Conv2D(24, 1, activation="relu")(inp)
+    x = layers.Conv2D(8, 3)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(64, activation="relu")(x)
+    out = layers.Dense(10)(x)
+    model = keras_int8.tf_keras.Model(inp, out)
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            kernel = weights[0] * (rng.random(weights[0].shape) >= sparsity)
+            layer.set_weights([kernel, *weights[1:]])
+    return model
+
+
+def test_pruned_weights_are_stored_sparse_and_stay_bit_exact() -> None:
+    tflite = keras_int8.convert_int8(_pruned_model(0.8))
+    gen = generate(read_model(tflite))
+    storage = {(layer.op, layer.index): layer.storage for layer in gen.layers}
+    assert storage[("CONV_2D", 0)] == "sparse8"  # 1x1 conv
+    assert storage[("CONV_2D", 1)] == "s8"  # 3x3: the sparse kernel does not take it
+    assert storage[("FULLY_CONNECTED", 2)] == "sparse8" and storage[("FULLY_CONNECTED", 3)] == "sparse8"
+    dense = keras_int8.convert_int8(_pruned_model(0.0))
+    assert gen.weights_bytes < 0.6 * generate(read_model(dense)).weights_bytes
+    result = verify_generated(tflite, gen, random_inputs((1, 6, 6, 16), 10))
+    assert result.bit_exact and result.samples == 10
+
+
+def test_runtime_sources_with_arch_kernels() -> None:
+    reference = runtime_sources()
+    dsp = runtime_sources("cortex-m-dsp")
+    assert [p.name for p in reference] == [p.name for p in dsp]
+    replaced = [p for p in dsp if "arch" in p.parts]
+    assert replaced and all(p.parent.name == "cortex-m-dsp" for p in replaced)
+    with pytest.raises(InputError, match="no runtime kernels for arch 'vax'"):
+        runtime_sources("vax")

@@ -156,12 +156,15 @@ CASES: dict[str, Case] = {
     # ADD / MUL
     "add": Case(lambda x: L.Add()(list(branches(x))), (5, 5, 2), one("ADD")),
     "add_relu": Case(lambda x: L.ReLU()(L.Add()(list(branches(x)))), (5, 5, 2), one("ADD", activation=RELU)),
+    "add_relu6": Case(lambda x: L.ReLU(6.0)(L.Add()(list(branches(x)))), (5, 5, 2), one("ADD", activation=RELU6),
+                      scale=4.0),
     "add_broadcast_channels": Case(lambda x: L.Lambda(lambda t: t + const(np.linspace(-2, 3, 6)))(x), (3, 4, 6),
                                    broadcasting("ADD")),
     "add_broadcast_rows": Case(
         lambda x: L.Lambda(lambda t: t + const(np.linspace(-2, 3, 24).reshape(4, 1, 6)))(x), (4, 3, 6),
         broadcasting("ADD")),
     "mul": Case(lambda x: L.Multiply()(list(branches(x))), (5, 5, 2), one("MUL")),
+    "mul_relu": Case(lambda x: L.ReLU()(L.Multiply()(list(branches(x)))), (5, 5, 2), one("MUL", activation=RELU)),
     "mul_broadcast_channels": Case(lambda x: L.Lambda(lambda t: t * const(np.linspace(-2, 3, 6)))(x), (3, 4, 6),
                                    broadcasting("MUL")),
     "mul_broadcast_rows": Case(
@@ -178,6 +181,11 @@ CASES: dict[str, Case] = {
     "pad_spatial": Case(lambda x: L.ZeroPadding2D(((1, 2), (0, 3)))(x), (4, 5, 3), only("PAD")),
     "pad_channels": Case(lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 1], [1, 1], [0, 2]]))(x), (4, 5, 3),
                          only("PAD")),
+    "padv2_constant": Case(
+        lambda x: L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 1], [2, 0], [0, 0]], constant_values=0.5))(x),
+        (4, 5, 3), only("PADV2")),
+    "mean_height_keepdims": Case(lambda x: L.Lambda(lambda t: tf.reduce_mean(t, axis=1, keepdims=True))(x),
+                                 (3, 5, 6), only("MEAN")),
     "mean_global_pool": Case(lambda x: L.GlobalAveragePooling2D()(x), (5, 7, 6), only("MEAN"), scale=3.0),
     "mean_keepdims": Case(lambda x: L.GlobalAveragePooling2D(keepdims=True)(x), (4, 4, 8), only("MEAN")),
     "mean_last_axis": Case(lambda x: L.Lambda(lambda t: tf.reduce_mean(t, axis=-1))(x), (4, 5, 6), only("MEAN")),

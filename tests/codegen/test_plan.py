@@ -39,7 +39,7 @@ def test_random_plans_never_collide() -> None:
         overlaps = [Overlap(a.id, b.id, int(rng.integers(0, 300)))
                     for a, b in itertools.permutations(buffers, 2)
                     if a.last == b.first and rng.random() < 0.5]
-        plan = plan_arena(buffers, overlaps)
+        plan = plan_arena(buffers, overlaps, effort=300)
         assert _valid(buffers, overlaps, plan.offsets)
         assert all(plan.offsets[b.id] % b.align == 0 for b in buffers)
         assert plan.arena_bytes >= max(plan.offsets[b.id] + b.size for b in buffers)

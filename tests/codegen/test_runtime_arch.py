@@ -1,18 +1,20 @@
 """Architecture-optimised kernels are bit-exact with the reference ones, on the core.
 
-firmware/runtime/arch/cortex-m-dsp/ replaces some reference kernels (same
-file and symbol names) on cores with the DSP extension. This test builds the
-on-target checker firmware/runtime/tests/tc_arch_check.c for QEMU's
-netduinoplus2 (Cortex-M4F) with the reference kernels renamed tc_ref_<op>,
-runs every layer through both and compares every output byte on the device.
-The per-layer instruction counts (QEMU -icount) are recorded as test
-properties, not asserted.
+firmware/runtime/arch/<arch>/ replaces reference kernels (same file and symbol
+names); a build takes each kernel from the first folder that has it:
+helium, cortex-m-dsp, portable, src (Cortex-M55); cortex-m-dsp, portable, src
+(Cortex-M4/M7/M33); portable, src (RISC-V, Xtensa, Cortex-M0). This test builds the
+on-target checker firmware/runtime/tests/tc_arch_check.c for the emulated core
+with the reference kernels renamed tc_ref_<op>, runs every layer through both
+and compares every output byte on the device. Per-layer instruction counts
+(QEMU -icount) are recorded as test properties, not asserted.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,63 +22,128 @@ import pytest
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 RUNTIME = FIRMWARE / "runtime"
 PORTS = FIRMWARE / "ports"
-ARCH = RUNTIME / "arch" / "cortex-m-dsp"
-CPU = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2"]
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 INCLUDES = [f"-I{d}" for d in (RUNTIME / "include", PORTS / "include", PORTS / "cortexm", PORTS / "common")]
-PORT_SOURCES = [PORTS / "cortexm" / "tc_cortexm_startup.c", PORTS / "cortexm" / "tc_cortexm_exit.c",
-                PORTS / "common" / "tc_port_fault.c", PORTS / "netduinoplus2" / "tc_port_netduinoplus2.c"]
-MEMORY_LD = """MEMORY
-{
-    FLASH (rx)  : ORIGIN = 0x08000000, LENGTH = 1048576
-    RAM   (rwx) : ORIGIN = 0x20000000, LENGTH = 131072
-}
-TC_STACK_BYTES = 8192;
-"""
 LINE = re.compile(r"^(\w+) ref=(\d+) arch=(\d+) bytes=(\d+) mismatches=(\d+)")
+CHECKED = {"tc_conv_s8", "tc_depthwise_conv_s8", "tc_fully_connected_s8"}
 
 
-def _compile(source: Path, obj: Path, std: str, defines: list[str]) -> None:
-    result = subprocess.run(["arm-none-eabi-gcc", *CPU, f"-std={std}", *WARNINGS, *defines, *INCLUDES,
-                             "-c", str(source), "-o", str(obj)], capture_output=True, text=True)
+@dataclass(frozen=True)
+class Target:
+    cc: str
+    cpu: tuple[str, ...]
+    ports: tuple[str, ...]  # under firmware/ports/
+    linker_script: str  # under firmware/ports/
+    libc: tuple[str, ...]
+    flash: tuple[int, int]
+    ram: tuple[int, int]
+    layers: tuple[str, ...]  # arch folders, most specific first
+    qemu: tuple[str, ...]
+
+
+ARM_PORTS = ("cortexm/tc_cortexm_startup.c", "cortexm/tc_cortexm_exit.c", "common/tc_port_fault.c")
+ARM_LIBC = ("-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs")
+TARGETS = {
+    "cortex-m4-dsp": Target(
+        "arm-none-eabi-gcc", ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+        (*ARM_PORTS, "netduinoplus2/tc_port_netduinoplus2.c"), "cortexm/tc_cortexm.ld", ARM_LIBC,
+        (0x08000000, 1 << 20), (0x20000000, 128 << 10), ("cortex-m-dsp", "portable"),
+        ("qemu-system-arm", "-M", "netduinoplus2", "-semihosting-config", "enable=on,target=native")),
+    "cortex-m55-helium": Target(
+        "arm-none-eabi-gcc", ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
+        (*ARM_PORTS, "mps3_an547/tc_port_mps3_an547.c"), "cortexm/tc_cortexm.ld", ARM_LIBC,
+        (0x00000000, 512 << 10), (0x20000000, 512 << 10), ("helium", "cortex-m-dsp", "portable"),
+        ("qemu-system-arm", "-M", "mps3-an547", "-semihosting-config", "enable=on,target=native")),
+    "rv32imc-portable": Target(
+        "riscv64-unknown-elf-gcc", ("-misa-spec=2.2", "-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs"),
+        ("riscv32_virt/tc_riscv_start.S", "common/tc_port_fault.c", "riscv32_virt/tc_port_riscv32_virt.c"),
+        "riscv32_virt/tc_riscv.ld", ("-nostartfiles",),
+        (0x80000000, 4 << 20), (0x80400000, 400 << 10), ("portable",),
+        ("qemu-system-riscv32", "-M", "virt", "-bios", "none", "-cpu", "rv32,a=off,f=off,d=off", "-m", "16M")),
+}
+
+
+def arch_sources(target: Target) -> dict[str, Path]:
+    """Kernel name -> the file a build for `target` compiles instead of src/<name>.c."""
+    chosen: dict[str, Path] = {}
+    for layer in target.layers:
+        for source in sorted((RUNTIME / "arch" / layer).glob("*.c")):
+            chosen.setdefault(source.stem, source)
+    return chosen
+
+
+def _compile(target: Target, source: Path, obj: Path, std: str, defines: list[str]) -> None:
+    result = subprocess.run([target.cc, *target.cpu, "-O2", f"-std={std}", *WARNINGS, *defines,
+                             *INCLUDES, "-c", str(source), "-o", str(obj)], capture_output=True, text=True)
     assert result.returncode == 0, f"{source.name}:\n{result.stderr}"
 
 
-def build_checker(workdir: Path) -> Path:
-    """ELF with reference kernels as tc_ref_<op> and the DSP variants as tc_<op>."""
-    replaced = {p.stem for p in ARCH.glob("*.c")}
+def build_checker(target: Target, workdir: Path) -> Path:
+    """ELF with reference kernels as tc_ref_<op> and the arch variants as tc_<op>."""
+    replaced = arch_sources(target)
     objects = []
     for source in sorted((RUNTIME / "src").glob("*.c")):
         rename = [f"-D{source.stem}=tc_ref_{source.stem[3:]}"] if source.stem in replaced else []
         objects.append(workdir / f"ref_{source.stem}.o")
-        _compile(source, objects[-1], "c99", rename)
-    for source in [*sorted(ARCH.glob("*.c")), RUNTIME / "tests" / "tc_arch_check.c"]:
+        _compile(target, source, objects[-1], "c99", rename)
+    for source in [*replaced.values(), RUNTIME / "tests" / "tc_arch_check.c"]:
         objects.append(workdir / f"arch_{source.stem}.o")
-        _compile(source, objects[-1], "c99", [])
-    for source in PORT_SOURCES:
-        objects.append(workdir / f"port_{source.stem}.o")
-        _compile(source, objects[-1], "gnu99", [])
-    (workdir / "memory.ld").write_text(MEMORY_LD)
+        _compile(target, source, objects[-1], "c99", [])
+    for port in target.ports:
+        objects.append(workdir / f"port_{Path(port).stem}.o")
+        _compile(target, PORTS / port, objects[-1], "gnu99", [])
+    (workdir / "memory.ld").write_text(
+        "MEMORY\n{\n"
+        f"    FLASH (rx)  : ORIGIN = {target.flash[0]:#010x}, LENGTH = {target.flash[1]}\n"
+        f"    RAM   (rwx) : ORIGIN = {target.ram[0]:#010x}, LENGTH = {target.ram[1]}\n"
+        "}\nTC_STACK_BYTES = 8192;\n")
     elf = workdir / "arch_check.elf"
-    subprocess.run(["arm-none-eabi-gcc", *CPU, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-                    "-T", str(PORTS / "cortexm" / "tc_cortexm.ld"), f"-L{workdir}", *map(str, objects),
-                    "-o", str(elf)], check=True, capture_output=True, text=True)
+    link = subprocess.run([target.cc, *target.cpu, *target.libc, "-T", str(PORTS / target.linker_script),
+                           f"-L{workdir}", *map(str, objects), "-o", str(elf)], capture_output=True, text=True)
+    assert link.returncode == 0, link.stderr
     return elf
 
 
+def run_checker(target: Target, elf: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*target.qemu, "-nographic", "-monitor", "none", "-serial", "stdio",
+                           "-icount", "shift=0,sleep=off", "-kernel", str(elf)],
+                          capture_output=True, text=True, timeout=120)
+
+
 @pytest.mark.emulator
-def test_cortex_m_dsp_kernels_match_reference_on_qemu(tmp_path: Path, record_property) -> None:
-    assert sorted(p.stem for p in ARCH.glob("*.c")) == ["tc_conv_s8", "tc_fully_connected_s8"]
-    elf = build_checker(tmp_path)
-    run = subprocess.run(["qemu-system-arm", "-M", "netduinoplus2", "-nographic", "-monitor", "none",
-                          "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
-                          "-icount", "shift=0,sleep=off", "-kernel", str(elf)],
-                         capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_arch_kernels_match_reference_on_qemu(name: str, tmp_path: Path, record_property) -> None:
+    target = TARGETS[name]
+    assert set(arch_sources(target)) == CHECKED
+    run = run_checker(target, build_checker(target, tmp_path))
     lines = [m for m in map(LINE.match, run.stdout.splitlines()) if m]
     assert "TC_ARCH_CHECK PASS" in run.stdout, run.stdout
     assert run.returncode == 0
-    assert len(lines) == 7
+    assert len(lines) == 11
     for m in lines:
-        name, ref, arch, size, mismatches = m.groups()
+        layer, ref, arch, size, mismatches = m.groups()
         assert int(mismatches) == 0 and int(size) > 0
-        record_property(f"{name}_instructions", {"reference": int(ref), "cortex_m_dsp": int(arch)})
+        record_property(f"{layer}_instructions", {"reference": int(ref), name: int(arch)})
+
+
+def test_portable_kernels_match_reference_on_host(tmp_path: Path) -> None:
+    """arch/portable/ is plain C99, so the host (default test tier) checks it too."""
+    replaced = {p.stem: p for p in sorted((RUNTIME / "arch" / "portable").glob("*.c"))}
+    assert set(replaced) == CHECKED
+    objects = []
+    for source in sorted((RUNTIME / "src").glob("*.c")):
+        rename = [f"-D{source.stem}=tc_ref_{source.stem[3:]}"] if source.stem in replaced else []
+        objects.append(tmp_path / f"ref_{source.stem}.o")
+        subprocess.run(["gcc", "-std=c99", "-O2", *WARNINGS, "-pedantic", *rename, *INCLUDES, "-c", str(source),
+                        "-o", str(objects[-1])], check=True)
+    for source in [*replaced.values(), RUNTIME / "tests" / "tc_arch_check.c", PORTS / "host" / "tc_port_host.c"]:
+        objects.append(tmp_path / f"arch_{source.stem}.o")
+        subprocess.run(["gcc", "-std=c99", "-O2", *WARNINGS, *INCLUDES, "-c", str(source),
+                        "-o", str(objects[-1])], check=True)
+    exe = tmp_path / "arch_check"
+    subprocess.run(["gcc", *map(str, objects), "-o", str(exe)], check=True)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    lines = [m for m in map(LINE.match, run.stdout.splitlines()) if m]
+    assert "TC_ARCH_CHECK PASS" in run.stdout, run.stdout
+    assert run.returncode == 0 and len(lines) == 11
+    assert all(int(m.group(5)) == 0 for m in lines)

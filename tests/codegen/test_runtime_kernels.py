@@ -413,3 +413,114 @@ def test_host_tables_match_tflm_on_every_input(runtime: ctypes.CDLL, activation:
     assert kernel(ctypes.byref(Sigmoid(*params.__dict__.values())), ptr8(x), ptr8(direct)) == TC_OK
     np.testing.assert_array_equal(direct, ref)
     assert len(set(ref.tolist())) > 20  # the input range really spans the curve
+
+
+# --------------------------------------------------- sparse (pruned) weights
+
+class Sparse8(ctypes.Structure):
+    _fields_ = [("bitmap", ctypes.POINTER(ctypes.c_uint8)), ("values", PI8),
+                ("channel_start", ctypes.POINTER(ctypes.c_uint32))]
+
+
+TC_WEIGHTS_SPARSE8 = 2
+PRUNED = {
+    "FULLY_CONNECTED": (lambda: tf_keras.layers.Dense(24, activation="relu"), (96,)),
+    "CONV_2D": (lambda: tf_keras.layers.Conv2D(32, 1), (5, 6, 48)),
+}
+
+
+def _pruned_model(op: str, sparsity: float = 0.75) -> bytes:
+    """One layer with `sparsity` of its kernel set to zero, as magnitude pruning leaves it."""
+    tf_keras.utils.set_random_seed(0)
+    make, shape = PRUNED[op]
+    inp = tf_keras.layers.Input(shape, batch_size=1)
+    layer = make()
+    model = tf_keras.Model(inp, layer(inp))
+    kernel, *rest = layer.get_weights()
+    kernel[np.abs(kernel) < np.quantile(np.abs(kernel), sparsity)] = 0.0
+    layer.set_weights([kernel, *rest])
+    from keras_int8 import convert_int8
+    return convert_int8(model)
+
+
+@pytest.mark.parametrize("op", sorted(PRUNED))
+def test_sparse8_weights_skip_zeros_and_match_tflm(runtime: ctypes.CDLL, op: str) -> None:
+    from tinycompress.tflite import read_model
+
+    tflite = _pruned_model(op)
+    model = read_model(tflite)
+    assert [o.op for o in model.operators] == [op]
+    node = model.operators[0]
+    x_t, w_t, y_t = (model.tensors[i] for i in (node.inputs[0], node.inputs[1], node.outputs[0]))
+    weights = w_t.array()
+    packed = quant.pack_sparse8(weights)
+    assert packed.values.size <= 0.26 * weights.size
+    assert packed.nbytes < 0.5 * weights.size  # bitmap n/8 + nonzeros + row starts
+
+    bitmap = np.frombuffer(packed.bitmap, np.uint8).copy()
+    values = np.ascontiguousarray(packed.values)
+    starts = np.ascontiguousarray(packed.channel_start, np.uint32)
+    table = Sparse8(bitmap.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), ptr8(values),
+                    starts.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)))
+    sw = Weights(TC_WEIGHTS_SPARSE8, ctypes.addressof(table), bitmap.size)
+    has_bias = len(node.inputs) > 2 and node.inputs[2] >= 0
+    bias = np.ascontiguousarray(model.tensors[node.inputs[2]].array(), np.int32) if has_bias else None
+    bias_ptr = bias.ctypes.data_as(PI32) if has_bias else None
+    (si,), (zi,) = x_t.quant.scale, x_t.quant.zero_point
+    (so,), (zo,) = y_t.quant.scale, y_t.quant.zero_point
+    mults, shifts = quant.conv_requant(si, w_t.quant.scale, so)
+    requant = Requant(mults.ctypes.data_as(PI32), shifts.ctypes.data_as(PI32), int(w_t.quant.per_channel))
+    act_min, act_max = quant.activation_range(node.options.get("activation", 0), so, zo)
+    x = np.random.default_rng(6).integers(-128, 128, x_t.shape).astype(np.int8)
+    out = np.zeros(y_t.shape, np.int8)
+    if op == "FULLY_CONNECTED":
+        params = FullyConnected(1, weights.shape[1], weights.shape[0], zi, 0, zo, act_min, act_max, sw,
+                                bias_ptr, requant)
+        status = runtime.tc_fully_connected_s8(ctypes.byref(params), ptr8(x), ptr8(out))
+    else:
+        params = Conv(Shape(*x_t.shape), Shape(*y_t.shape), 1, 1, 1, 1, 1, 1, 0, 0, zi, zo, act_min, act_max, sw,
+                      bias_ptr, requant)
+        status = runtime.tc_conv_s8(ctypes.byref(params), ptr8(x), ptr8(out))
+        params.kernel_h = params.kernel_w = 3  # sparse rows only exist for 1x1 kernels
+        assert runtime.tc_conv_s8(ctypes.byref(params), ptr8(x), ptr8(out)) == TC_ERR_UNSUPPORTED
+        params.kernel_h = params.kernel_w = 1
+    assert status == TC_OK
+    np.testing.assert_array_equal(out, TflmOracle(tflite).run(x))
+
+
+# ------------------------------------------------ CONCATENATION requantising
+
+class ConcatRequant(ctypes.Structure):
+    _fields_ = [(n, i32) for n in ("input_zero_point", "multiplier", "shift")]
+
+
+class Concat(ctypes.Structure):
+    _fields_ = [("num_inputs", i32), ("outer_size", i32), ("copy_size", PI32), ("output_zero_point", i32),
+                ("requant", ctypes.POINTER(ConcatRequant))]
+
+
+class Requantize(ctypes.Structure):
+    _fields_ = [(n, i32) for n in ("size", "input_zero_point", "output_zero_point", "multiplier", "shift")]
+
+
+def test_concat_copies_or_requantises_each_input(runtime: ctypes.CDLL) -> None:
+    """Inputs quantised like the output are copied; others go through QUANTIZE's (TFLM-checked) arithmetic."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(-128, 128, (3, 4), dtype=np.int16).astype(np.int8)  # outer 3, 4 bytes per step
+    b = rng.integers(-128, 128, (3, 5), dtype=np.int16).astype(np.int8)
+    rq_a = quant.concat_requant(0.05, 3, 0.05, 3)
+    rq_b = quant.concat_requant(0.2, -7, 0.05, 3)
+    assert rq_a.multiplier == 0 and rq_b.multiplier != 0
+    rows = (ConcatRequant * 2)(ConcatRequant(*rq_a.__dict__.values()), ConcatRequant(*rq_b.__dict__.values()))
+    sizes = np.array([4, 5], np.int32)
+    params = Concat(2, 3, sizes.ctypes.data_as(PI32), 3, rows)
+    inputs = (PI8 * 2)(ptr8(a), ptr8(b))
+    out = np.zeros((3, 9), np.int8)
+    assert runtime.tc_concat_s8(ctypes.byref(params), inputs, ptr8(out)) == TC_OK
+
+    expected_b = np.zeros(b.size, np.int8)
+    p = quant.requantize_params(0.2, -7, 0.05, 3, b.size)
+    assert runtime.tc_quantize_s8(ctypes.byref(Requantize(*p.__dict__.values())), ptr8(b), ptr8(expected_b)) == TC_OK
+    np.testing.assert_array_equal(out[:, :4], a)
+    np.testing.assert_array_equal(out[:, 4:], expected_b.reshape(3, 5))
+    assert (expected_b != b.ravel()).any()

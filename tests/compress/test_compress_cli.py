@@ -128,6 +128,10 @@ def test_foreign_out_directory_is_refused(tmp_path, keras3_cnn):
     result = _run("compress", str(keras3_cnn), "--data", "digits", "-o", str(foreign))
     assert result.exit_code == 2 and "not empty" in result.stderr
     assert _snapshot(foreign) == {"thesis.tex": b"precious"}
+    as_file = tmp_path / "out.txt"
+    as_file.write_text("a file")
+    result = _run("compress", str(keras3_cnn), "--data", "digits", "-o", str(as_file))
+    assert result.exit_code == 2 and "is a file" in result.stderr and as_file.read_text() == "a file"
 
 
 def test_real_process_exit_code_and_debug_traceback(tmp_path):

@@ -17,6 +17,28 @@ from tinycompress.oracle import TflmOracle
 pytestmark = pytest.mark.host
 
 
+class _Task:
+    def __init__(self, description: str, total: int | None) -> None:
+        self.description, self.total, self.steps, self.closed = description, total, 0, False
+
+    def advance(self, steps: int = 1) -> None:
+        self.steps += steps
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Recorder:
+    """A Progress that keeps every task it hands out."""
+
+    def __init__(self) -> None:
+        self.tasks: list[_Task] = []
+
+    def task(self, description: str, total: int | None) -> _Task:
+        self.tasks.append(_Task(description, total))
+        return self.tasks[-1]
+
+
 def _tflm_accuracy(tflite: bytes, x: np.ndarray, y: np.ndarray) -> float:
     oracle = TflmOracle(tflite)
     outputs = oracle.run_batch(oracle.input.quantize(x))
@@ -25,7 +47,12 @@ def _tflm_accuracy(tflite: bytes, x: np.ndarray, y: np.ndarray) -> float:
 
 def test_chain_on_keras3_cnn_writes_a_true_report(tmp_path, keras3_cnn, fast_recipe):
     out = tmp_path / "out"
-    result = compress(keras3_cnn, "digits", out, fast_recipe)
+    progress = _Recorder()
+    result = compress(keras3_cnn, "digits", out, fast_recipe, progress)
+    described = [task.description for task in progress.tasks]
+    for stage in ("float model", "prune + fine-tune", "pruned model", "cluster + fine-tune", "int8 on TFLM"):
+        assert stage in described
+    assert all(task.closed and task.steps == task.total for task in progress.tasks), vars(progress.tasks[0])
     assert sorted(p.name for p in out.iterdir()) == ["model_float.keras", "model_int8.tflite", "report.json"]
     report = json.loads((out / "report.json").read_text())
     assert report == json.loads(json.dumps(result.report.to_dict()))
@@ -103,3 +130,37 @@ def test_small_layers_stay_pruned_and_are_reported_unclustered(tmp_path, fast_re
     assert layers_by_name["sep"].pruned_weights == ["pointwise_kernel"]
     assert layers_by_name["sep"].int8_size == 8 * 3  # the pointwise op only
     assert report.checks == {"sparsity_reached": True, "clusters_kept": True}
+
+
+def test_layers_tfmot_cannot_handle_are_noted_not_fatal(tmp_path, fast_recipe):
+    from tinycompress.compress.tfenv import tf_keras
+
+    layers = tf_keras.layers
+    model = tf_keras.Sequential([
+        tf_keras.Input((8, 8, 1)), layers.Rescaling(2.0, offset=-1.0), layers.Conv2D(8, 3, name="conv"),
+        layers.PReLU(name="prelu"), layers.Flatten(), layers.Dense(10, activation="softmax", name="fc"),
+    ])
+    model.save(tmp_path / "prelu.h5")
+    report = compress(tmp_path / "prelu.h5", "digits", tmp_path / "out", fast_recipe).report
+    assert report.source_format == "keras2-h5"
+    assert report.notes == ["layer prelu left unpruned: tfmot cannot prune PReLU",
+                            "layer prelu left unclustered: tfmot cannot cluster PReLU"]
+    assert {layer.name for layer in report.layers if layer.pruned and layer.clustered} == {"conv", "fc"}
+    assert report.checks == {"sparsity_reached": True, "clusters_kept": True}
+
+
+def test_depthwise_opt_in_prunes_and_clusters_depthwise_kernels(tmp_path, keras3_cnn, fast_recipe):
+    recipe = dataclasses.replace(
+        fast_recipe,
+        prune=dataclasses.replace(fast_recipe.prune, depthwise=True),
+        cluster=dataclasses.replace(fast_recipe.cluster, clusters=4, depthwise=True),
+    )
+    out = tmp_path / "out"
+    report = compress(keras3_cnn, "digits", out, recipe).report
+    dw = next(layer for layer in report.layers if layer.name == "dw")
+    assert dw.pruned_weights == ["depthwise_kernel"] and dw.clustered_weights == ["depthwise_kernel"]
+    # A 3x3 depthwise channel has 9 weights: at most 4 values proves the clustering reached int8.
+    assert dw.int8_sparsity >= 0.5 and dw.max_unique_per_channel <= 4
+    assert report.checks == {"sparsity_reached": True, "clusters_kept": True}
+    saved = load_model(out / "model_float.keras").model
+    assert type(saved.get_layer("dw")).__name__ == "DepthwiseConv2D"  # the tunable twin is not saved

@@ -16,11 +16,13 @@ schedule = "constant"
 begin_epoch = 0.5
 end_epoch = 2
 frequency = 10
+depthwise = true
 
 [cluster]
 clusters = 8
 init = "linear"
 preserve_sparsity = false
+depthwise = true
 
 [quantize]
 mode = "qat"
@@ -49,6 +51,7 @@ def test_every_key_is_read(tmp_path):
     assert recipe.prune.target_sparsity == 0.75 and recipe.prune.schedule == "constant"
     assert recipe.prune.begin_epoch == 0.5 and recipe.prune.end_epoch == 2.0 and recipe.prune.frequency == 10
     assert (recipe.cluster.clusters, recipe.cluster.init, recipe.cluster.preserve_sparsity) == (8, "linear", False)
+    assert recipe.prune.depthwise and recipe.cluster.depthwise and not Recipe().cluster.depthwise
     assert (recipe.quantize.mode, recipe.quantize.calibration_samples) == ("qat", 64)
     assert recipe.finetune == type(recipe.finetune)(epochs=3, batch_size=16, learning_rate=1e-4, seed=7)
     assert recipe.to_dict()["prune"]["end_epoch"] == 2.0 and "begin_step" not in recipe.to_dict()["prune"]

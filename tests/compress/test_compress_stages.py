@@ -50,8 +50,9 @@ def test_schedule_reaches_the_target_inside_training(digits, config):
 
 def test_prune_alone_reaches_target_sparsity(cnn):
     model, data = cnn
-    stripped, pruned = prune(model, data, PruneConfig(target_sparsity=0.5), FT, from_logits=False,
-                             progress=NullProgress())
+    stripped, pruned, notes = prune(model, data, PruneConfig(target_sparsity=0.5), FT, from_logits=False,
+                                    progress=NullProgress())
+    assert notes == []
     assert pruned == {"conv": ["kernel"], "fc": ["kernel"], "pw": ["kernel"]}  # tfmot leaves DepthwiseConv2D alone
     for name in pruned:
         kernel = stripped.get_layer(name).kernel.numpy()
@@ -107,7 +108,7 @@ def test_softmax_and_logits_are_told_apart(cnn, keras3_mlp_logits, digits):
 
 def test_pcqat_keeps_zeros_and_clusters_in_int8(cnn):
     model, data = cnn
-    model, pruned = prune(model, data, PruneConfig(target_sparsity=0.5), FT, from_logits=False, progress=NullProgress())
+    model, pruned, _ = prune(model, data, PruneConfig(target_sparsity=0.5), FT, from_logits=False, progress=NullProgress())
     model, clustered, _ = cluster(model, data, ClusterConfig(clusters=8), FT, from_logits=False, progress=NullProgress())
     qat_model, scheme = quantization_aware_training(
         model, data, dataclasses.replace(FT, learning_rate=1e-4), pruned=True, clustered=True,

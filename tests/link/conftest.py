@@ -66,3 +66,15 @@ def served(digits_tflite: bytes, tmp_path_factory: pytest.TempPathFactory):
     binary = build_host_server(folder / "model", folder / "server", runtime_sources=runtime_sources())
     layers = tuple(LayerInfo(layer.name, layer.op, layer.macs) for layer in generated.layers)
     return binary, Target("host", layers=layers)
+
+
+@pytest.fixture(scope="session")
+def demo_tflite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's digits CNN (Keras 3, 3 epochs), pruned 50 %, 16 clusters, full int8: the compress stage's output."""
+    from tinycompress.compress.demo import DEMO_RECIPE, train_demo_model
+    from tinycompress.compress.pipeline import compress
+
+    out = tmp_path_factory.mktemp("demo")
+    model = train_demo_model(out / "digits_cnn.keras", "cnn", epochs=3)
+    compress(model.path, "digits", out / "compressed", DEMO_RECIPE)
+    return out / "compressed" / "model_int8.tflite"

@@ -37,16 +37,20 @@ def serve_protocol(project: Path) -> None:
         shutil.copyfile(PROTOCOL / name, project / "src" / "protocol" / name)
     main_c.write_text(PROTOCOL_MAIN)
     ini = project / "platformio.ini"
-    ini.write_text(ini.read_text().replace("build_flags =\n", "build_flags =\n    -DTC_PROFILE_LAYERS\n    -Isrc/protocol\n", 1))
+    flags = "build_flags =\n    -DTC_PROFILE_LAYERS\n    -Isrc/protocol\n"
+    ini.write_text(ini.read_text().replace("build_flags =\n", flags, 1))
 
 
-def export_and_build(tflite: Path, board_name: str, out: Path):
-    """``export`` + protocol application + ``build``; returns the BuildResult."""
+def export_and_build(tflite: Path, board_name: str, out: Path, *, runtime_arch: str | None = None):
+    """``export`` + protocol application + ``build``; returns the BuildResult.
+
+    ``runtime_arch`` None builds the reference kernels (firmware/runtime/src).
+    """
     from tinycompress.project.boards import get_board
     from tinycompress.project.build import build_project
     from tinycompress.project.export import export_project
     from tinycompress.project.model import model_sources_from_tflite
 
-    export_project(model_sources_from_tflite(tflite), get_board(board_name), out)
+    export_project(model_sources_from_tflite(tflite, runtime_arch=runtime_arch), get_board(board_name), out)
     serve_protocol(out)
     return build_project(out)

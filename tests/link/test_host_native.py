@@ -108,7 +108,8 @@ def test_real_c_nacks_corrupted_requests(server: Path, case: str) -> None:
 def test_real_c_rejects_other_protocol_version(server: Path) -> None:
     with run_host_server(server) as url:
         frames = raw_exchange(url, encode_frame(Frame(9, 0x01, 4, 0)))
-    assert (frames[0].command, frames[0].seq, frames[0].status, frames[0].payload) == (0x81, 4, Status.BAD_VERSION, b"\x01")
+    answer = frames[0]
+    assert (answer.command, answer.seq, answer.status, answer.payload) == (0x81, 4, Status.BAD_VERSION, b"\x01")
 
 
 def test_real_c_resyncs_after_noise_without_delimiter(server: Path) -> None:

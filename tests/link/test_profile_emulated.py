@@ -1,4 +1,4 @@
-"""Emulator tier: profile the digits CNN on every emulated board through QEMU.
+"""Emulator tier: profile the demo model on every emulated board through QEMU.
 
 Export + offline PlatformIO build (the firmware-project stage), then
 ``tinycompress profile PROJECT`` starts QEMU itself and streams the test set
@@ -16,38 +16,40 @@ from click.testing import CliRunner
 from protocol_project import export_and_build
 
 from tinycompress.cli import main
+from tinycompress.project.boards import get_board
 
 pytestmark = pytest.mark.emulator
 
 EMULATED = ("qemu-netduinoplus2", "qemu-mps3-an547", "qemu-riscv32")
-SAMPLES = 30
+SAMPLES = 60
 
 
 @pytest.fixture(scope="module", params=EMULATED)
-def built(request: pytest.FixtureRequest, digits_tflite_path: Path, tmp_path_factory: pytest.TempPathFactory):
+def built(request: pytest.FixtureRequest, demo_tflite_path: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("proj") / request.param
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-        return export_and_build(digits_tflite_path, request.param, out)
+        return export_and_build(demo_tflite_path, request.param, out,
+                                runtime_arch=get_board(request.param).runtime_arch)
 
 
-def test_profile_on_emulated_board_is_bit_exact(built, digits_tflite_path: Path, tmp_path: Path) -> None:
+def test_profile_on_emulated_board_is_bit_exact(built, demo_tflite_path: Path, tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
-    result = CliRunner().invoke(main, ["profile", str(built.project.path), "--data", "digits", "--model",
-                                       str(digits_tflite_path), "--limit", str(SAMPLES), "-o", str(report_path)])
+    result = CliRunner().invoke(main, ["profile", str(built.project.path), "--data", "digits",
+                                       "--limit", str(SAMPLES), "-o", str(report_path)])
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text())
     assert report["board"] == report["device_board"] == built.project.board_name
     assert report["complete"] and report["samples"] == SAMPLES
     assert report["outputs_bit_exact"] is True
-    assert report["accuracy"]["device"] == report["accuracy"]["host_int8"]
+    assert report["accuracy"]["device"] == report["accuracy"]["host_int8"] > 0.8
     assert report["latency"]["unit"] == "instructions" and report["latency"]["min"] > 0
-    assert len(report["layers"]) == 5 and all(layer["median"] > 0 for layer in report["layers"])
+    assert len(report["layers"]) >= 5 and all(layer["median"] > 0 for layer in report["layers"])
     assert (report["flash_bytes"], report["ram_bytes"]) == (built.memory.flash_used, built.memory.ram_used)
     assert report["link"]["retries"] == 0
 
 
-def test_qemu_killed_mid_run_keeps_measured_samples(built, digits_tflite: bytes, digits) -> None:
+def test_qemu_killed_mid_run_keeps_measured_samples(built, demo_tflite_path: Path, digits) -> None:
     from tinycompress.link import DeviceLink
     from tinycompress.profile.device import profile_link
     from tinycompress.profile.report import Target
@@ -70,8 +72,8 @@ def test_qemu_killed_mid_run_keeps_measured_samples(built, digits_tflite: bytes,
             pass
 
     with session, DeviceLink(session.open_serial(), session.url, timeout=1, retries=1) as link:
-        report = profile_link(link, digits_tflite, digits.x_test, digits.y_test, Target(built.project.board_name),
-                              limit=20, progress=KillAfterThree())
+        report = profile_link(link, demo_tflite_path.read_bytes(), digits.x_test, digits.y_test,
+                              Target(built.project.board_name), limit=20, progress=KillAfterThree())
     assert report["complete"] is False and report["samples"] == 3 and report["samples_requested"] == 20
     assert session.url in report["stopped"]
     assert report["outputs_bit_exact"] is True

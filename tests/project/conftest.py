@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tinycompress.project.boards import get_board
 from tinycompress.project.model import ModelSources, model_sources_from_tflite
 from tinycompress.project.resources import PORTS_DIR
 
@@ -33,6 +35,20 @@ def small_tflite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_model(small_tflite: Path) -> ModelSources:
     return model_sources_from_tflite(small_tflite)
+
+
+@pytest.fixture(scope="session")
+def board_model(small_tflite: Path) -> Callable[[str], ModelSources]:
+    """The small model compiled with the runtime kernels a board uses (its runtime_arch)."""
+    cache: dict[str, ModelSources] = {}
+
+    def sources(board_name: str) -> ModelSources:
+        if board_name not in cache:
+            arch = get_board(board_name).runtime_arch
+            cache[board_name] = model_sources_from_tflite(small_tflite, runtime_arch=arch)
+        return cache[board_name]
+
+    return sources
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +82,11 @@ def report_fields(output: str) -> dict[str, str]:
 
 
 def run_on_host(project: Path, workdir: Path) -> str:
-    """Compile the project's application, model and runtime for the host and run it."""
+    """Compile the project's application and model with the reference runtime for the host; run it."""
+    from tinycompress.codegen import runtime_sources
+
     sources = [project / "src" / "main.c", *sorted((project / "src" / "model").glob("*.c")),
-               *sorted((project / "src" / "runtime").rglob("*.c")), PORTS_DIR / "host" / "tc_port_host.c"]
+               *runtime_sources(), PORTS_DIR / "host" / "tc_port_host.c"]
     exe = workdir / "host_app"
     includes = ["-I", str(PORTS_DIR / "include"), "-I", str(project / "src" / "runtime" / "include"),
                 "-I", str(project / "src" / "model")]

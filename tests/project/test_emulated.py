@@ -1,12 +1,14 @@
 """Emulator tier: export + offline PlatformIO build + QEMU run on every emulated board.
 
-The firmware's output must equal, byte for byte, the same generated C
-compiled for the host and the TFLM interpreter on the same input; a fault
+The firmware's output (built with the board's optimised kernels, if any)
+must equal, byte for byte, the same generated C compiled for the host with
+the reference kernels and the TFLM interpreter on the same input; a fault
 must end the run with a report and a non-zero status.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +48,11 @@ def _export_and_build(model: ModelSources, board_name: str, out: Path, home: Pat
 
 
 @pytest.fixture(scope="module", params=EMULATED)
-def built(request: pytest.FixtureRequest, small_model: ModelSources,
+def built(request: pytest.FixtureRequest, board_model: Callable[[str], ModelSources],
           tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     home = tmp_path_factory.mktemp("home")
-    result = _export_and_build(small_model, request.param, tmp_path_factory.mktemp("proj") / "p", home)
+    model = board_model(request.param)
+    result = _export_and_build(model, request.param, tmp_path_factory.mktemp("proj") / "p", home)
     assert list(home.iterdir()) == [], "the build wrote to $HOME"
     return result
 
@@ -113,6 +116,41 @@ def test_fault_is_reported_and_exits_nonzero(board_name: str, small_model: Model
     assert "about to fault" in run.output
     assert "FAULT:" in run.output
     assert run.exit_code == 99 == _fault_exit_code()
+
+
+RUNAWAY_RECURSION_MAIN = """\
+#include <stdint.h>
+#include "tc_port.h"
+
+static volatile uint32_t sink;
+
+static uint32_t dive(uint32_t depth)
+{
+    volatile uint32_t frame[16];
+    frame[0] = depth;
+    sink += frame[0];
+    return depth ? dive(depth + 1) + frame[0] : 0u;
+}
+
+int main(void)
+{
+    tc_port_init();
+    tc_port_write((const uint8_t *)"diving\\n", 7);
+    return (int)dive(1u);
+}
+"""
+
+
+@pytest.mark.parametrize("board_name", EMULATED)
+def test_stack_overflow_is_a_fault(board_name: str, small_model: ModelSources, tmp_path: Path) -> None:
+    project = tmp_path / "overflow"
+    export_project(small_model, get_board(board_name), project)
+    (project / "src" / "main.c").write_text(RUNAWAY_RECURSION_MAIN)
+    result = build_project(project)
+    run = run_firmware(result.project.board, result.firmware, timeout=30)
+    assert "diving" in run.output
+    assert "FAULT: StackOverflow" in run.output
+    assert run.exit_code == _fault_exit_code()
 
 
 def _fault_exit_code() -> int:

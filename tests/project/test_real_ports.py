@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,18 @@ def _compile(gcc_args: list[str], cwd: Path) -> None:
 
 
 @pytest.mark.parametrize("board_name", STM32_BOARDS)
-def test_stm32_sources_compile_and_link(board_name: str, small_model: ModelSources, tmp_path: Path) -> None:
+def test_stm32_sources_compile_and_link(board_name: str, board_model: Callable[[str], ModelSources],
+                                        tmp_path: Path) -> None:
     board = get_board(board_name)
+    small_model = board_model(board_name)
     project = export_project(small_model, board, tmp_path / "p").project
     src = project / "src"
     includes = ["-Isrc/port", "-Isrc/runtime/include", "-Isrc/model"]
     common = [*board.cflags, *board.libc_flags, "-O2", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections"]
     objects = []
-    for source in sorted(src.rglob("*.c")):
+    sources = sorted(src.rglob("*.c"))
+    assert any("arch" in source.parts for source in sources) == (board.runtime_arch is not None)
+    for source in sources:
         obj = tmp_path / (source.relative_to(src).as_posix().replace("/", "_") + ".o")
         strict = ["-Werror"] if source.parent.name in ("port",) or source.name == "main.c" else []
         _compile([*common, *strict, *includes, "-c", str(source), "-o", str(obj)], project)

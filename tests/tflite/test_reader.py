@@ -92,7 +92,8 @@ def _set_scale(model, tensor: int, value: float) -> None:
 
 
 CORRUPTIONS = {
-    "zero scale": (lambda m: _set_scale(m, 7, 0.0), "zero, negative, non-finite or extreme quantization scale"),
+    "zero scale": (lambda m: _set_scale(m, 7, 0.0),
+                   "zero, negative, non-finite or extreme quantization scale"),
     "nan scale": (lambda m: _set_scale(m, 7, float("nan")), "non-finite or extreme quantization scale"),
     "zero point out of range": (
         lambda m: setattr(m.subgraphs[0].tensors[7].quantization, "zeroPoint", np.array([300])),
@@ -148,3 +149,14 @@ def test_unsupported_ops_listed_with_node_index(small: bytes) -> None:
     text = str(info.value)
     assert "L2_POOL_2D (node 2)" in text and "SUM (node 3)" in text
     assert "supported ops:" in text and "CONV_2D" in text
+
+
+def test_huge_activation_is_rejected_quickly(small: bytes) -> None:
+    """A shape edited to 2^29 elements must fail the op checks, not allocate gigabytes."""
+    from tinycompress.codegen import generate
+
+    def grow(model) -> None:
+        model.subgraphs[0].tensors[7].shape = np.array([1, 8192, 8192, 8], np.int32)
+
+    with pytest.raises(UnsupportedError, match="more than any microcontroller's RAM"):
+        generate(read_model(_edited(small, grow)))

@@ -34,9 +34,13 @@ Examples:
 A recipe (TOML, every key optional, unknown keys are errors):
   [prune]    target_sparsity = 0.5   # 0 disables pruning
              schedule = "polynomial" # or "constant"; end_epoch = 1.5 or end_step = 60
+             depthwise = false       # true: prune DepthwiseConv2D too (tfmot skips it)
   [cluster]  clusters = 16           # 0 disables; init = "kmeans++"; preserve_sparsity = true
+             depthwise = false       # true: cluster DepthwiseConv2D too
   [quantize] mode = "ptq"            # or "qat" (PQAT/CQAT/PCQAT); calibration_samples = 200
   [finetune] epochs = 2              # per stage; batch_size = 32; learning_rate = 0.001
+
+Full reference: docs/compress.md.
 """
 
 

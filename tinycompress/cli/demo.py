@@ -22,7 +22,7 @@ Examples:
 
 
 @click.command(help=_HELP)
-@click.option("-o", "--out", "out", default="tinycompress-demo", show_default=True, metavar="OUT",
+@click.option("-o", "--out", "out", default="demo-out", show_default=True, metavar="OUT",
               help="Output directory.")
 @click.option("--arch", type=click.Choice(["cnn", "dscnn"]), default="cnn", show_default=True,
               help="cnn: Conv/Dense; dscnn: Conv-BN, DepthwiseConv-BN, 1x1 Conv-BN, Dense.")

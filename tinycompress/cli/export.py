@@ -36,7 +36,7 @@ def command(model: Path, board: str, output: Path, prefix: str, seed: int, as_js
     from tinycompress.project.model import model_sources_from_tflite
 
     target = get_board(board)
-    sources = model_sources_from_tflite(model, prefix=prefix)
+    sources = model_sources_from_tflite(model, prefix=prefix, runtime_arch=target.runtime_arch)
     with progress_for(quiet or as_json) as progress:
         result = export_project(sources, target, output, seed=seed, progress=progress)
     if as_json:

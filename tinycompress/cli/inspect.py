@@ -43,12 +43,12 @@ def _table(report: dict) -> None:
     from rich.table import Table
 
     table = Table(title="layers", show_lines=False)
-    for column in ("#", "op", "kernel", "output", "MACs", "const B", "arena @"):
+    for column in ("#", "op", "kernel", "output", "MACs", "const B", "weights", "arena @"):
         table.add_column(column, justify="right" if column in ("#", "MACs", "const B", "arena @") else "left")
     for layer in report["layers"]:
         table.add_row(str(layer["index"]), layer["op"], layer["kernel"],
                       "x".join(map(str, layer["output_shape"])), f"{layer['macs']:,}",
-                      f"{layer['weights_bytes']:,}", str(layer["output_offset"]))
+                      f"{layer['weights_bytes']:,}", layer["weights_storage"], str(layer["output_offset"]))
     stdout.print(table)
     ratio = report["arena_ratio"]
     code = "" if report["code_bytes"] is None else f"  code {report['code_bytes']:,} B (Cortex-M4 -Os)"

@@ -30,8 +30,8 @@ from tinycompress.cli._common import print_json, progress_for, stdout
               help="Seconds to wait for the device's first answer (it may be booting).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def command(project: Path, data: str, port: str | None, model: Path | None, limit: int | None, output: Path | None, baud: int,
-            timeout: float, boot_timeout: float, quiet: bool, as_json: bool) -> None:
+def command(project: Path, data: str, port: str | None, model: Path | None, limit: int | None,
+            output: Path | None, baud: int, timeout: float, boot_timeout: float, quiet: bool, as_json: bool) -> None:
     """Stream a test set to the device and report accuracy, agreement and latency.
 
     The host quantizes each sample with the model's input scale and zero

@@ -48,8 +48,14 @@ class HostModel:
             raise VerificationError(
                 f"samples have {data.shape[1]} bytes, the model input has {self.generated.input_bytes}"
             )
-        proc = subprocess.run([str(self.exe)], input=data.tobytes(), capture_output=True,
-                              timeout=_TIMEOUT, check=False)
+        try:
+            proc = subprocess.run([str(self.exe)], input=data.tobytes(), capture_output=True,
+                                  timeout=_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise VerificationError(
+                f"the generated code did not finish {len(data)} samples in {_TIMEOUT} s; "
+                "use fewer --samples"
+            ) from None
         if proc.returncode != 0:
             raise VerificationError(
                 f"the generated code failed on the host (exit {proc.returncode}: "
@@ -88,7 +94,10 @@ def build_host(generated: GeneratedModel, workdir: Path, trace: bool = False,
     cmd = [compiler(), *CFLAGS, *harness_defines, *defines,
            *(f"-I{d}" for d in (workdir, *runtime_include_dirs())),
            str(workdir / "model.c"), str(_HARNESS), *map(str, runtime_sources()), "-o", str(exe)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"the host build did not finish in {_TIMEOUT} s") from None
     if proc.returncode != 0:
         first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr[:300])
         raise ToolError(f"the host build of the generated C failed: {first.strip()}; "

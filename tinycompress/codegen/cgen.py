@@ -22,7 +22,8 @@ _C_KEYWORDS = frozenset(
     "union unsigned void volatile while".split()
 )
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:;,+=<>() -]")
-_CTYPES = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t"}
+_CTYPES = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t", "uint8": "uint8_t",
+           "uint32": "uint32_t"}
 
 
 @dataclass(frozen=True)

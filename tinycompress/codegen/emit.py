@@ -45,6 +45,10 @@ class LayerInfo:
 
 @dataclass(frozen=True)
 class GeneratedModel:
+    """``model.c``/``model.h`` and their figures. ``weights_bytes`` counts every
+    constant array (weights in their chosen storage, biases, requantization
+    tables): the model's flash data. ``arena_bytes`` is its only RAM."""
+
     files: dict[str, str]
     prefix: str
     arena_bytes: int
@@ -335,7 +339,7 @@ class _Emitter:
 
     @staticmethod
     def nbytes(dtype: str, values: np.ndarray) -> int:
-        per = {"int8": 1, "uint8": 1, "int32": 4}.get(dtype, 4)
+        per = {"int8": 1, "uint8": 1, "int32": 4, "uint32": 4}.get(dtype, 4)
         return int(np.asarray(values).size) * per
 
 

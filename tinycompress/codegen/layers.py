@@ -24,6 +24,7 @@ from tinycompress.tflite.ir import Model, Operator, Tensor
 from tinycompress.tflite.schema import ACTIVATIONS, PADDING
 
 FUSED_OK = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+MAX_ACTIVATION = 8 << 20  # elements of one activation tensor (8 MiB of int8, beyond any MCU's RAM)
 
 
 @dataclass
@@ -41,7 +42,7 @@ class Layer:
     arrays: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)  # suffix -> (dtype, values)
     structs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     kernel: str | None = None
-    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4" or "-"
+    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8" or "-"
 
 
 class Ctx:
@@ -87,6 +88,8 @@ class Ctx:
                   f"{what} {tensor.name} lacks per-tensor quantization")
         self.need(1 <= len(tensor.shape) <= 4 and tensor.size > 0,
                   f"{what} {tensor.name} has shape {list(tensor.shape)} (rank 1..4 supported)")
+        self.need(tensor.size <= MAX_ACTIVATION,
+                  f"{what} {tensor.name} has {tensor.size} elements, more than any microcontroller's RAM")
 
     def const(self, slot: int, dtype: str, what: str) -> Tensor:
         tensor = self.t(slot)
@@ -170,17 +173,28 @@ def _requant(c: Ctx, layer: Layer, filter_scales: np.ndarray) -> dict[str, Any]:
     return {"multiplier": Raw("{mult}"), "shift": Raw("{shift}"), "per_channel": int(len(filter_scales) > 1)}
 
 
-def _weights(layer: Layer, w: Tensor, channel_axis: int) -> dict[str, Any]:
-    """Dense int8, or 4-bit palette indices when that is smaller (clustered weights)."""
+def _weights(layer: Layer, w: Tensor, channel_axis: int, sparse_ok: bool) -> dict[str, Any]:
+    """The smallest storage the kernel accepts: dense int8, 4-bit palette indices
+    (clustered weights) or bitmap + nonzeros (pruned weights; FC and 1x1 conv only)."""
     dense = w.array()
-    packed = quant.pack_palette4(dense, channel_axis)
-    if packed is not None and packed.nbytes < dense.size:
-        layer.storage = "palette4"
-        layer.arrays["pal"] = ("int8", packed.palette.ravel())
-        layer.arrays["idx"] = ("uint8", np.frombuffer(packed.indices, np.uint8))
+    palette = quant.pack_palette4(dense, channel_axis)
+    sparse = quant.pack_sparse8(dense) if sparse_ok and dense.any() else None
+    sizes = {"s8": dense.size,
+             "palette4": palette.nbytes if palette is not None else None,
+             "sparse8": sparse.nbytes if sparse is not None else None}
+    layer.storage = min((k for k, v in sizes.items() if v is not None), key=lambda k: sizes[k])
+    if layer.storage == "palette4" and palette is not None:
+        layer.arrays["pal"] = ("int8", palette.palette.ravel())
+        layer.arrays["idx"] = ("uint8", np.frombuffer(palette.indices, np.uint8))
         layer.structs["w"] = ("tc_palette4_t", {"palette": Raw("{pal}"), "indices": Raw("{idx}")})
-        return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(packed.indices)}
-    layer.storage = "s8"
+        return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(palette.indices)}
+    if layer.storage == "sparse8" and sparse is not None:
+        layer.arrays["bm"] = ("uint8", np.frombuffer(sparse.bitmap, np.uint8))
+        layer.arrays["nz"] = ("int8", sparse.values)
+        layer.arrays["rs"] = ("uint32", sparse.channel_start)
+        layer.structs["w"] = ("tc_sparse8_t", {"bitmap": Raw("{bm}"), "values": Raw("{nz}"),
+                                               "channel_start": Raw("{rs}")})
+        return {"format": Raw("TC_WEIGHTS_SPARSE8"), "data": Raw("&{w}"), "bytes": len(sparse.bitmap)}
     layer.arrays["w"] = ("int8", dense)
     return {"format": Raw("TC_WEIGHTS_S8"), "data": Raw("{w}"), "bytes": w.size}
 
@@ -217,7 +231,8 @@ def params_conv(c: Ctx) -> Layer:
         **_window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w"))),
         "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 0), "bias": _bias_field(layer, _bias(c, 2, w.shape[0])),
+        "weights": _weights(layer, w, 0, w.shape[1] == w.shape[2] == 1),
+        "bias": _bias_field(layer, _bias(c, 2, w.shape[0])),
         "requant": _requant(c, layer, scales),
     })
     return layer
@@ -277,7 +292,7 @@ def params_depthwise(c: Ctx) -> Layer:
         "depth_multiplier": cout // c.t(0).shape[3],
         "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 3), "bias": _bias_field(layer, _bias(c, 2, cout)),
+        "weights": _weights(layer, w, 3, False), "bias": _bias_field(layer, _bias(c, 2, cout)),
         "requant": _requant(c, layer, scales),
     })
     return layer
@@ -319,7 +334,7 @@ def params_fully_connected(c: Ctx) -> Layer:
         "batches": c.t(0).size // depth, "input_depth": depth, "output_depth": units,
         "input_zero_point": zp(c.t(0)), "weights_zero_point": 0, "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 0), "bias": _bias_field(layer, _bias(c, 2, units)),
+        "weights": _weights(layer, w, 0, True), "bias": _bias_field(layer, _bias(c, 2, units)),
         "requant": _requant(c, layer, scales),
     })
     return layer
@@ -521,12 +536,13 @@ def params_pad(c: Ctx) -> Layer:
     value = int(c.t(2).array().ravel()[0]) if c.has(2) else zp(c.out)
     return Layer("tc_pad_params_t", {
         "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
-        "before": shape4(before) if len(before) == 4 else _pad_before(before),
+        "before": _pad_before(before),
         "pad_value": value,
     }, ["in0", "out0"])
 
 
 def _pad_before(before: tuple[int, ...]) -> dict[str, int]:
+    """Leading pads as a tc_shape_t; missing leading dims get no padding."""
     s = (0,) * (4 - len(before)) + before
     return {"n": s[0], "h": s[1], "w": s[2], "c": s[3]}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinycompress.codegen import layers as L
-from tinycompress.errors import UnsupportedError
+from tinycompress.errors import TinyCompressError, UnsupportedError
 from tinycompress.tflite.ir import Model
 
 
@@ -107,6 +107,10 @@ def check_supported(model: Model) -> None:
                 _check_ranges(ctx, spec.params(ctx))
         except (ValueError, OverflowError, ZeroDivisionError) as exc:
             raise ctx.fail(f"has quantization parameters the int8 kernels cannot represent ({exc})") from None
+        except TinyCompressError as exc:
+            if f"(node {op.index})" in str(exc):
+                raise
+            raise type(exc)(f"op {op.op} (node {op.index}): {exc}") from None
 
 
 def _check_ranges(ctx: L.Ctx, layer: L.Layer) -> None:
@@ -120,6 +124,7 @@ def _check_ranges(ctx: L.Ctx, layer: L.Layer) -> None:
             values.extend((suffix, int(v)) for v in np.asarray(array).ravel())
     for key, value in values:
         if "shift" in key and not -31 <= value <= 30:
-            raise ctx.fail(f"needs a requantization shift of {value} (outside -31..30): its scales are extreme")
+            raise ctx.fail(f"needs a requantization shift of {value} (outside -31..30): "
+                           "its scales are extreme")
         if not -(2**31) <= value < 2**31:
             raise ctx.fail(f"has {key} = {value}, outside int32")

@@ -67,10 +67,8 @@ def window_reads(
 def _first_valid(out: int, k: int, stride: int, dilation: int, pad: int, size: int) -> np.ndarray:
     """For each output row, the first in-image input row of its window, or -1."""
     result = np.full(out, -1, np.int64)
-    for o in range(out):
-        for t in range(k):
-            i = o * stride - pad + t * dilation
-            if 0 <= i < size:
-                result[o] = i
-                break
+    base = np.arange(out, dtype=np.int64) * stride - pad
+    for t in range(k):
+        i = base + t * dilation
+        result = np.where((result < 0) & (i >= 0) & (i < size), i, result)
     return result

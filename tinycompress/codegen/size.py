@@ -39,9 +39,10 @@ def cortex_m4_size(generated: GeneratedModel) -> FirmwareSize:
         for name, text in generated.files.items():
             (work / name).write_text(text)
         elf = work / "model.elf"
-        cmd = [cc, "-std=c99", *CORTEX_M4, "-Os", "-ffunction-sections", "-fdata-sections",
-               "-Wl,--gc-sections", "-nostartfiles", f"-Wl,-e,{generated.prefix}_invoke",
-               "--specs=nosys.specs", *(f"-I{d}" for d in (work, *runtime_include_dirs())),
+        cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", *CORTEX_M4, "-Os",
+               "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections", "-nostartfiles",
+               f"-Wl,-e,{generated.prefix}_invoke", "--specs=nosys.specs",
+               *(f"-I{d}" for d in (work, *runtime_include_dirs())),
                str(work / "model.c"), *map(str, runtime_sources()), "-o", str(elf)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode != 0:

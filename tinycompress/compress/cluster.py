@@ -4,7 +4,8 @@ tfmot clusters each layer's kernel as a whole (one codebook per layer), so
 after per-channel int8 quantization every output channel holds at most
 ``clusters`` distinct values. Its registry leaves some kernels out on
 purpose (DepthwiseConv2D: "big unrecoverable accuracy loss"; only the
-pointwise half of SeparableConv); those layers are reported as not clustered.
+pointwise half of SeparableConv); those layers are reported as not
+clustered, unless ``depthwise = true`` opts DepthwiseConv2D in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinycompress.compress import depthwise
 from tinycompress.compress.data import Dataset
 from tinycompress.compress.recipe import ClusterConfig, FinetuneConfig
 from tinycompress.compress.tfenv import tf_keras, tfmot
@@ -40,7 +42,8 @@ def cluster(
 
     Returns the stripped model; per clustered layer, the names of the
     weights tfmot actually clustered (``kernel``, ``pointwise_kernel``, ...);
-    and one note per layer left unclustered because it is too small.
+    and one note per layer left unclustered (too small, or a kind tfmot
+    cannot cluster).
     """
     init = getattr(tfmot.clustering.keras.CentroidInitialization, _INITS[config.init])
     notes: list[str] = []
@@ -52,11 +55,17 @@ def cluster(
             return layer
         if not layer.trainable_weights:
             return layer
-        return tfmot.clustering.keras.cluster_weights(
-            layer, number_of_clusters=config.clusters, cluster_centroids_init=init,
-            preserve_sparsity=config.preserve_sparsity,
-        )
+        try:
+            return tfmot.clustering.keras.cluster_weights(
+                layer, number_of_clusters=config.clusters, cluster_centroids_init=init,
+                preserve_sparsity=config.preserve_sparsity,
+            )
+        except ValueError:  # tfmot's answer for a layer kind it has no clustering rule for
+            notes.append(f"layer {layer.name} left unclustered: tfmot cannot cluster {type(layer).__name__}")
+            return layer
 
+    if config.depthwise:
+        model = depthwise.tunable(model)
     wrapped = tf_keras.models.clone_model(model, clone_function=wrap)
     # tfmot's wrapper keeps one centroid variable per weight it really clusters.
     clustered = {
@@ -67,7 +76,8 @@ def cluster(
     unclustered = [layer for layer in wrapped.layers if not getattr(layer, "cluster_centroids", None)]
     finetune(wrapped, data, finetune_config, from_logits=from_logits, progress=progress,
              description="cluster + fine-tune", callbacks=[KeepZeros(zero_masks(unclustered))])
-    return tfmot.clustering.keras.strip_clustering(wrapped), clustered, notes
+    stripped = tfmot.clustering.keras.strip_clustering(wrapped)
+    return (depthwise.plain(stripped) if config.depthwise else stripped), clustered, notes
 
 
 def _too_small(layer: Any, config: ClusterConfig) -> str | None:
@@ -79,7 +89,7 @@ def _too_small(layer: Any, config: ClusterConfig) -> str | None:
     """
     for weight in layer.weights:
         name = weight.name.split("/")[-1].split(":")[0]
-        if "kernel" not in name or name == "depthwise_kernel":
+        if "kernel" not in name or (name == "depthwise_kernel" and not config.depthwise):
             continue
         values = weight.numpy().ravel()
         if len(np.unique(values)) <= config.clusters:

@@ -94,19 +94,21 @@ def compress(
         float32_tflite = to_float32(model)
 
     pruned: dict[str, list[str]] = {}
+    notes: list[str] = []
     schedule = None
     if recipe.prune.enabled:
         with timer.stage("prune"):
             schedule = resolve_schedule(recipe.prune, data, ft)
-            model, pruned = prune(model, data, recipe.prune, ft, from_logits=from_logits, progress=progress)
+            model, pruned, prune_notes = prune(model, data, recipe.prune, ft, from_logits=from_logits, progress=progress)
             accuracy["pruned"] = keras_accuracy(model, data.x_test, data.y_test, progress=progress, description="pruned model")
+            notes += prune_notes
 
     clustered: dict[str, list[str]] = {}
-    notes: list[str] = []
     if recipe.cluster.enabled:
         with timer.stage("cluster"):
-            model, clustered, notes = cluster(model, data, recipe.cluster, ft, from_logits=from_logits, progress=progress)
+            model, clustered, cluster_notes = cluster(model, data, recipe.cluster, ft, from_logits=from_logits, progress=progress)
             accuracy["clustered"] = keras_accuracy(model, data.x_test, data.y_test, progress=progress, description="clustered model")
+            notes += cluster_notes
 
     to_convert, scheme = model, None
     if recipe.quantize.mode == "qat":

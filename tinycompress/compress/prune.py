@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tinycompress.compress import depthwise
 from tinycompress.compress.data import Dataset
 from tinycompress.compress.recipe import FinetuneConfig, PruneConfig
-from tinycompress.compress.tfenv import tfmot
+from tinycompress.compress.tfenv import tf_keras, tfmot
 from tinycompress.compress.train import finetune, steps_per_epoch
 from tinycompress.progress import Progress
 
@@ -53,11 +54,12 @@ def prune(
     *,
     from_logits: bool,
     progress: Progress,
-) -> tuple[Any, dict[str, list[str]]]:
+) -> tuple[Any, dict[str, list[str]], list[str]]:
     """Prune and fine-tune ``model``.
 
-    Returns the stripped model and, per pruned layer, the names of the
-    weights tfmot actually pruned (``kernel``, ``pointwise_kernel``, ...).
+    Returns the stripped model; per pruned layer, the names of the weights
+    tfmot actually pruned (``kernel``, ``pointwise_kernel``, ...); and one
+    note per layer tfmot cannot prune (left as it is, not an error).
     """
     schedule = resolve_schedule(config, data, finetune_config)
     if config.schedule == "constant":
@@ -70,7 +72,19 @@ def prune(
             initial_sparsity=0.0, final_sparsity=config.target_sparsity,
             begin_step=schedule.begin_step, end_step=schedule.end_step, frequency=schedule.frequency,
         )
-    wrapped = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=pruning_schedule)
+    notes: list[str] = []
+
+    def wrap(layer: Any) -> Any:
+        try:
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=pruning_schedule)
+        except ValueError:  # tfmot's answer for a layer kind it has no pruning rule for
+            if layer.weights:
+                notes.append(f"layer {layer.name} left unpruned: tfmot cannot prune {type(layer).__name__}")
+            return layer
+
+    if config.depthwise:
+        model = depthwise.tunable(model)
+    wrapped = tf_keras.models.clone_model(model, clone_function=wrap)
     # tfmot's wrapper keeps (weight, mask, threshold) for each weight it really prunes.
     pruned_names = {
         layer.layer.name: sorted(weight.name.split("/")[-1].split(":")[0] for weight, _, _ in layer.pruning_vars)
@@ -81,5 +95,6 @@ def prune(
         wrapped, data, finetune_config, from_logits=from_logits, progress=progress,
         description="prune + fine-tune", callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
     )
-    return tfmot.sparsity.keras.strip_pruning(wrapped), pruned_names
+    stripped = tfmot.sparsity.keras.strip_pruning(wrapped)
+    return (depthwise.plain(stripped) if config.depthwise else stripped), pruned_names, notes
 

@@ -91,7 +91,6 @@ def quantization_aware_training(
             f"tfmot cannot apply {name} to this model ({str(exc).splitlines()[0][:200]}); "
             'use [quantize] mode = "ptq"'
         ) from None
-    inner_layers = [getattr(layer, "layer", layer) for layer in qat_model.layers]
     finetune(qat_model, data, finetune_config, from_logits=from_logits, progress=progress,
-             description=f"{name} fine-tune", callbacks=[KeepZeros(zero_masks(inner_layers))])
+             description=f"{name} fine-tune", callbacks=[KeepZeros(zero_masks(qat_model.layers))])
     return qat_model, name

@@ -26,6 +26,7 @@ class PruneConfig:
 
     When neither end is given, the target is reached after two thirds of the
     fine-tuning, leaving the rest to recover accuracy at full sparsity.
+    ``depthwise`` also prunes DepthwiseConv2D kernels, which tfmot skips.
     """
 
     target_sparsity: float = 0.5
@@ -35,6 +36,7 @@ class PruneConfig:
     begin_epoch: float | None = None
     end_epoch: float | None = None
     frequency: int | None = None
+    depthwise: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -43,9 +45,12 @@ class PruneConfig:
 
 @dataclass(frozen=True)
 class ClusterConfig:
+    """Per-layer k-means codebooks; ``depthwise`` also clusters DepthwiseConv2D kernels."""
+
     clusters: int = 16
     init: str = "kmeans++"
     preserve_sparsity: bool = True
+    depthwise: bool = False
 
     @property
     def enabled(self) -> bool:

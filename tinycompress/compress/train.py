@@ -41,12 +41,19 @@ class KeepZeros(tf_keras.callbacks.Callback):
             variable.assign(variable * mask)
 
 
+KERNEL_NAMES = frozenset({"kernel", "depthwise_kernel", "pointwise_kernel"})
+
+
 def zero_masks(layers: list[Any]) -> list[tuple[Any, np.ndarray]]:
-    """(variable, mask) for every kernel of ``layers`` that holds exact zeros."""
+    """(variable, mask) for every kernel of ``layers`` that holds exact zeros.
+
+    Kernels are matched by exact name: QAT wrappers add range variables
+    such as ``kernel_min`` that must not be masked.
+    """
     masks = []
     for layer in layers:
         for weight in layer.weights:
-            if "kernel" in weight.name.split("/")[-1]:
+            if weight.name.split("/")[-1].split(":")[0] in KERNEL_NAMES:
                 mask = (weight.numpy() != 0).astype(weight.dtype.as_numpy_dtype)
                 if not mask.all():
                     masks.append((weight, mask))

@@ -11,22 +11,29 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tinycompress.errors import InputError
 from tinycompress.link import DeviceLink, open_link
 from tinycompress.link.client import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT_S, port_hint
 from tinycompress.profile.report import LayerInfo, Target
 
+if TYPE_CHECKING:
+    from tinycompress.compress.data import Dataset
+    from tinycompress.progress import Progress
+    from tinycompress.project.boards import Board
+    from tinycompress.project.project import ProjectInfo
+
 
 @dataclass(frozen=True)
 class ProfiledProject:
     """An exported (and built) project plus its model's .tflite bytes."""
 
-    info: object  # tinycompress.project.project.ProjectInfo
+    info: ProjectInfo
     tflite: bytes
 
     @property
-    def board(self):
+    def board(self) -> Board:
         return self.info.board
 
     def target(self) -> Target:
@@ -58,11 +65,13 @@ def load_project(path: Path, model: Path | None = None) -> ProfiledProject:
     try:
         tflite = source.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the model {source}: {exc.strerror}; pass the project's .tflite with --model") from None
+        raise InputError(
+            f"cannot read the model {source}: {exc.strerror}; pass the project's .tflite with --model"
+        ) from None
     return ProfiledProject(info, tflite)
 
 
-def _recorded_model(info) -> Path:
+def _recorded_model(info: ProjectInfo) -> Path:
     recorded = info.model.get("tflite") if isinstance(info.model, dict) else None
     if not recorded:
         raise InputError(
@@ -89,9 +98,10 @@ def device_link(project: ProfiledProject, port: str | None, *, baudrate: int = D
             yield link
 
 
-def profile_project(path: Path, data, *, port: str | None = None, model: Path | None = None,
-                    limit: int | None = None, progress=None, baudrate: int = DEFAULT_BAUDRATE,
-                    timeout: float = DEFAULT_TIMEOUT_S, boot_timeout: float = 10.0) -> dict:
+def profile_project(path: Path, data: Dataset | str | Path, *, port: str | None = None,
+                    model: Path | None = None, limit: int | None = None, progress: Progress | None = None,
+                    baudrate: int = DEFAULT_BAUDRATE, timeout: float = DEFAULT_TIMEOUT_S,
+                    boot_timeout: float = 10.0) -> dict[str, Any]:
     """Profile the built project at ``path`` on ``data`` (a ``Dataset`` or a spec such as ``"digits"``).
 
     Starts QEMU for an emulated board unless ``port`` is given. Returns the

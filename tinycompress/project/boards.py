@@ -53,6 +53,7 @@ class Board:
     stack_bytes: int
     reserved_flash_bytes: int
     reserved_ram_bytes: int
+    runtime_arch: str | None = None
     flash_origin: int | None = None
     ram_origin: int | None = None
     emulator: Emulator | None = None
@@ -81,6 +82,7 @@ class Board:
             "uart": self.uart,
             "timer": self.timer,
             "timer_unit": self.timer_unit,
+            "runtime_arch": self.runtime_arch,
             "emulator": self.emulator.machine if self.emulator else None,
         }
 
@@ -111,6 +113,7 @@ def _parse(path: Path) -> Board:
             stack_bytes=int(memory["stack_bytes"]),
             reserved_flash_bytes=int(memory["reserved_flash_bytes"]),
             reserved_ram_bytes=int(memory["reserved_ram_bytes"]),
+            runtime_arch=build.get("runtime_arch"),
             flash_origin=memory.get("flash_origin"),
             ram_origin=memory.get("ram_origin"),
             emulator=Emulator(emulator["qemu"], emulator["machine"], tuple(emulator.get("args", ())))

@@ -63,8 +63,12 @@ def from_generated(generated: Any, runtime_sources: list[Path], *, name: str, tf
     )
 
 
-def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model") -> ModelSources:
-    """Read, verify and compile an int8 ``.tflite`` into the sources of a project."""
+def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_arch: str | None = None) -> ModelSources:
+    """Read, verify and compile an int8 ``.tflite`` into the sources of a project.
+
+    ``runtime_arch`` picks optimised kernels (a board's ``runtime_arch``);
+    they compute the same bytes as the reference kernels.
+    """
     from tinycompress.codegen import generate, runtime_sources
     from tinycompress.tflite import read_model
 
@@ -74,4 +78,4 @@ def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model") -> ModelS
     except OSError as exc:
         raise InputError(f"cannot read model {path}: {exc.strerror}; pass an int8 .tflite file") from exc
     generated = generate(read_model(data), prefix=prefix)
-    return from_generated(generated, runtime_sources(), name=path.stem, tflite=data)
+    return from_generated(generated, runtime_sources(runtime_arch), name=path.stem, tflite=data)

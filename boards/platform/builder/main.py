@@ -52,7 +52,7 @@ upload = env.Alias(
     "upload",
     program,
     env.VerboseAction(
-        " ".join(shlex.quote(a) for a in qemu_args + ["-kernel"]) + " $SOURCE " + " ".join(serial),
+        shlex.join(qemu_args + ["-kernel"]) + " $SOURCE " + shlex.join(serial),
         "Running $SOURCE in QEMU" + (" (serial on tcp:%s)" % upload_port if upload_port else ""),
     ),
 )

@@ -4,9 +4,9 @@
  * with its status), and fault handlers that report over the UART and exit
  * non-zero.
  *
- * Stack overflow faults instead of silently overwriting .bss: Armv8-M cores
- * get MSPLIM = _sstack; Armv7-M cores get a 32-byte no-access MPU region
- * at _sguard, just below the stack (tc_cortexm.ld).
+ * Stack overflow faults instead of silently overwriting data: the stack sits
+ * at the bottom of RAM (tc_cortexm.ld); Armv8-M cores get MSPLIM = _sstack,
+ * Armv7-M cores a 256-byte no-access MPU region at _sguard, just below it.
  */
 #include <stdint.h>
 
@@ -54,9 +54,9 @@ static void guard_stack(void)
     __asm volatile("msr msplim, %0" : : "r"(&_sstack));
 #elif defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__)
     TC_MPU_RNR = MPU_GUARD_REGION;
-    TC_MPU_RBAR = (uint32_t)&_sguard; /* 32-byte aligned by the linker script */
-    /* XN, AP = no access, SIZE = log2(32) - 1, ENABLE */
-    TC_MPU_RASR = (1u << 28) | (4u << 1) | 1u;
+    TC_MPU_RBAR = (uint32_t)&_sguard; /* 256-byte aligned: tc_cortexm.ld asserts it */
+    /* XN, AP = no access, SIZE = log2(256) - 1, ENABLE */
+    TC_MPU_RASR = (1u << 28) | (7u << 1) | 1u;
     TC_MPU_CTRL = (1u << 2) | 1u; /* PRIVDEFENA | ENABLE */
     __asm volatile("dsb\n\tisb" ::: "memory");
 #endif

@@ -4,8 +4,9 @@
  * becomes the exit status. Any trap (there are no interrupts) is a fault and
  * is reported, from a fresh stack since the old one may have overflowed.
  *
- * The guard is PMP entry 0: a locked, no-access NAPOT region over the 32
- * bytes at _sguard (locked entries apply to machine mode too).
+ * The guard is PMP entry 1: a locked, no-access TOR region from _sguard (end
+ * of the flash image) up to _sstack (bottom of the stack); locked entries
+ * apply to machine mode too.
  */
     .section .text.start, "ax"
     .globl _start
@@ -20,9 +21,11 @@ _start:
 
     la t0, _sguard
     srli t0, t0, 2
-    ori t0, t0, 0x3          /* NAPOT, 32 bytes */
-    csrw pmpaddr0, t0
-    li t0, 0x98              /* L | A=NAPOT | no R/W/X */
+    csrw pmpaddr0, t0        /* entry 0 stays OFF: it is the TOR base */
+    la t0, _sstack
+    srli t0, t0, 2
+    csrw pmpaddr1, t0
+    li t0, 0x8800            /* entry 1: L | A=TOR | no R/W/X */
     csrw pmpcfg0, t0
 
     la t0, _sidata

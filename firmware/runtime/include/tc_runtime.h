@@ -43,14 +43,20 @@
  *     read weights through src/tc_weights.h, and one given a format it
  *     cannot use returns TC_ERR_UNSUPPORTED.
  *   - Architecture-optimised kernels live in firmware/runtime/arch/<arch>/
- *     and keep the reference file and symbol name: a build for that core
- *     compiles arch/<arch>/<name>.c instead of src/<name>.c. Today:
- *     arch/cortex-m-dsp/ (Cortex-M4/M7/M33/M55: SMLAD dot products) for
- *     tc_conv_s8 and tc_fully_connected_s8. They are checked bit-exact
- *     against the reference on the emulated core
- *     (firmware/runtime/tests/tc_arch_check.c). The choice of kernel per
- *     layer (e.g. tc_lut_s8 vs tc_logistic_s8) is made by the code
- *     generator, which emits the call.
+ *     and keep the reference file and symbol name: a build takes each
+ *     kernel file from the first folder that has it, most specific first,
+ *     so arch/<arch>/<name>.c replaces src/<name>.c. Today:
+ *       arch/portable/      plain C99 for any core (RISC-V, Xtensa, M0):
+ *                           conv, depthwise (channel-innermost), FC
+ *       arch/cortex-m-dsp/  Cortex-M4/M7/M33/M55, before portable: conv
+ *                           and FC with SMLAD dot products
+ *       arch/helium/        Cortex-M55, before cortex-m-dsp: conv and FC
+ *                           with 16-lane MVE dot products
+ *     src/ alone is complete and is what host builds use. The variants are
+ *     checked bit-exact against the reference on the emulated cores
+ *     (firmware/runtime/tests/tc_arch_check.c). The
+ *     choice of kernel per layer (e.g. tc_lut_s8 vs tc_logistic_s8) is made
+ *     by the code generator, which emits the call.
  */
 #ifndef TC_RUNTIME_H
 #define TC_RUNTIME_H

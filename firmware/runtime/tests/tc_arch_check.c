@@ -17,6 +17,8 @@ tc_status_t tc_ref_conv_s8(const tc_conv_params_t *p, const int8_t *input,
                            int8_t *output);
 tc_status_t tc_ref_fully_connected_s8(const tc_fully_connected_params_t *p,
                                       const int8_t *input, int8_t *output);
+tc_status_t tc_ref_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
+                                     const int8_t *input, int8_t *output);
 
 #define MAX_IO 4096
 #define MAX_W 16384
@@ -172,6 +174,62 @@ static int check_conv(const char *name, tc_shape_t in, int32_t oc, int32_t k,
                   t2 - t1, s1, s2);
 }
 
+/* A depthwise layer: square kernel k, depth multiplier dm, stride, pad,
+ * dilation; dense int8 or (palette != 0) TC_WEIGHTS_PALETTE4 weights. */
+static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
+                    int32_t stride, int32_t pad, int32_t dilation, int palette)
+{
+    static tc_palette4_t packed;
+    tc_depthwise_conv_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+    const int32_t oc = in.c * dm;
+    const int32_t elements = k * k * oc;
+    const int32_t span = (k - 1) * dilation + 1;
+
+    memset(&p, 0, sizeof p);
+    p.input = in;
+    p.output.n = in.n;
+    p.output.h = (in.h + 2 * pad - span) / stride + 1;
+    p.output.w = (in.w + 2 * pad - span) / stride + 1;
+    p.output.c = oc;
+    p.kernel_h = p.kernel_w = k;
+    p.stride_h = p.stride_w = stride;
+    p.dilation_h = p.dilation_w = dilation;
+    p.pad_top = p.pad_left = pad;
+    p.depth_multiplier = dm;
+    p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.act_min = -128;
+    p.act_max = 127;
+    fill(weights, elements, MAX_W);
+    fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
+    fill_requant(oc, k * k);
+    p.weights.format = TC_WEIGHTS_S8;
+    p.weights.data = weights;
+    p.weights.bytes = (uint32_t)elements;
+    if (palette) {
+        fill(palette_buf, 16 * oc, MAX_C * 16);
+        packed.palette = palette_buf;
+        packed.indices = (const uint8_t *)weights;
+        p.weights.format = TC_WEIGHTS_PALETTE4;
+        p.weights.data = &packed;
+        p.weights.bytes = (uint32_t)((elements + 1) / 2);
+    }
+    p.bias = bias;
+    p.requant.multiplier = mults;
+    p.requant.shift = shifts;
+    p.requant.per_channel = 1;
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_depthwise_conv_s8(&p, input_buf, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_depthwise_conv_s8(&p, input_buf, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, p.output.n * p.output.h * p.output.w * oc, t1 - t0,
+                  t2 - t1, s1, s2);
+}
+
 static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
 {
     tc_fully_connected_params_t p;
@@ -212,6 +270,8 @@ int main(void)
     static const tc_shape_t c3 = {1, 9, 9, 16};
     static const tc_shape_t odd = {1, 7, 6, 3};
     static const tc_shape_t c6 = {1, 9, 8, 6};
+    static const tc_shape_t dw32 = {1, 10, 10, 32};
+    static const tc_shape_t dw40 = {1, 9, 10, 40};
     int failures = 0;
 
     tc_port_init();
@@ -220,6 +280,10 @@ int main(void)
     failures += check_conv("conv_3x3_3ch_tail", odd, 8, 3, 1, 1, 1, 0);
     failures += check_conv("conv_3x3_dil2_6to5", c6, 5, 3, 1, 2, 2, 0);
     failures += check_conv("conv_3x3_palette4_6to5", c6, 5, 3, 2, 1, 1, 1);
+    failures += check_dw("dw_3x3_32ch", dw32, 1, 3, 1, 1, 1, 0);
+    failures += check_dw("dw_3x3_s2_40ch", dw40, 1, 3, 2, 1, 1, 0);
+    failures += check_dw("dw_3x3_mult2_dil2", c6, 2, 3, 1, 2, 2, 0);
+    failures += check_dw("dw_3x3_palette4", c6, 1, 3, 1, 1, 1, 1);
     failures += check_fc("fc_250to30_tail", 250, 30);
     failures += check_fc("fc_256to64", 256, 64);
     put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");

@@ -10,17 +10,7 @@
  */
 #include "../../src/tc_conv_common.h"
 #include "tc_dot_dsp.h"
-
-/* First and one-past-last kernel index whose tap lands inside [0, size). */
-static void tc_tap_range(int32_t origin, int32_t dilation, int32_t kernel,
-                         int32_t size, int32_t *first, int32_t *last)
-{
-    int32_t lo = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-    int32_t hi = size - origin <= 0 ? 0
-                                    : (size - origin + dilation - 1) / dilation;
-    *first = lo;
-    *last = hi < kernel ? hi : kernel;
-}
+#include "../portable/tc_window.h"
 
 static int8_t tc_conv_out(const tc_conv_params_t *p, int32_t oc, int32_t acc)
 {
