@@ -2,7 +2,7 @@
 
 The demo CNN (Conv/Dense) and the DS-CNN (Conv-BN, DepthwiseConv-BN, 1x1
 Conv-BN, Dense) are trained with Keras 3, saved as .keras, and compressed
-through ``tinycompress demo``. Every figure is re-measured here from the
+through ``tinycompress demo`` (which then runs them on an emulated board). Every figure is re-measured here from the
 written files, not taken from the report.
 """
 
@@ -20,15 +20,17 @@ from tinycompress.compress.evaluate import int8_weights
 from tinycompress.compress.keras_io import load_model
 from tinycompress.oracle import TflmOracle
 
-pytestmark = pytest.mark.host
+pytestmark = pytest.mark.emulator
 
 
 @pytest.mark.parametrize("arch", ["cnn", "dscnn"])
 def test_demo_meets_the_acceptance_criteria(tmp_path, arch):
     result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path), "--arch", arch, "--quiet", "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    out = tmp_path / "compressed"
+    combined = json.loads(result.stdout)
+    assert combined == json.loads((tmp_path / "report.json").read_text())
+    report = combined["compress"]
+    out = tmp_path / "compress"
     assert report == json.loads((out / "report.json").read_text())
     assert report["source_format"] == "keras3"
 
@@ -62,5 +64,8 @@ def test_demo_meets_the_acceptance_criteria(tmp_path, arch):
         assert mine[0].max_unique_per_channel <= 16, name
         assert layers[name]["max_unique_per_channel"] == mine[0].max_unique_per_channel
     assert report["checks"] == {"sparsity_reached": True, "clusters_kept": True}
+    assert combined["outputs_bit_exact"] is True
+    assert combined["samples"] == len(data.x_test)
+    assert combined["accuracy"]["device"] == combined["accuracy"]["int8_host"] == int8_accuracy
     if arch == "dscnn":
         assert not layers["dw2"]["pruned"] and not layers["dw2"]["clustered"]

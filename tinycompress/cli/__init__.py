@@ -19,16 +19,20 @@ COMMANDS: dict[str, str] = {
     "compress": "compress",
     "verify": "verify",
     "inspect": "inspect",
-    "demo": "demo",
+    "boards": "boards",
     "export": "export",
     "build": "build",
     "flash": "flash",
     "profile": "profile",
-    "boards": "boards",
+    "run": "run",
+    "demo": "demo",
 }
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102 - pipeline order, not alphabetical
+        return list(COMMANDS)
+
     def invoke(self, ctx: click.Context):  # noqa: D102 - click hook
         return run_guarded(ctx, lambda: super(_Group, self).invoke(ctx))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,7 +36,7 @@ def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
     except TinyCompressError as exc:
         if _debug(ctx):
             raise
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         stderr.print("[bold red]error:[/] interrupted; outputs were left as they were")
@@ -46,7 +47,7 @@ def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
         if _debug(ctx):
             raise
         stderr.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(a bug in tinycompress; rerun with --debug for the traceback and report it)",
             highlight=False,
             soft_wrap=True,

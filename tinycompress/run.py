@@ -1,0 +1,171 @@
+"""The whole chain in one call: compress → export → build → flash → profile.
+
+``tinycompress run`` and ``tinycompress demo`` are thin layers over
+:func:`run`. Everything is written into a temporary directory beside OUT
+and renamed into place at the end, so OUT holds either a complete earlier
+run or this one, never a mix. A device lost mid-profile still leaves the
+outputs in OUT, with the report marked incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinycompress import __version__
+from tinycompress.errors import InputError, ToolError
+from tinycompress.fsutil import atomic_directory, write_text_atomic
+from tinycompress.progress import NullProgress, Progress
+
+REPORT_NAME = "report.json"
+COMPRESS_DIR = "compress"
+PROJECT_DIR = "project"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    report: dict[str, Any]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.report["complete"])
+
+
+def check_run_out_dir(out: Path) -> None:
+    """Refuse to replace a directory that is not an earlier ``run`` output."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output {out} is a file; give a directory path for -o")
+    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_NAME).is_file():
+        raise InputError(
+            f"output directory {out} is not empty and holds no earlier {REPORT_NAME}; "
+            "give a new or empty directory so nothing of yours is replaced"
+        )
+
+
+def run(
+    model_path: str | Path,
+    data_spec: str | Path,
+    board_name: str,
+    out_dir: str | Path,
+    recipe: Any = None,
+    *,
+    port: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Take ``model_path`` to ``board_name`` and measure it there; results in ``out_dir``.
+
+    Cheap checks (board name, output directory, data set) run before any
+    training. Emulated boards are started in QEMU by the profiler; a real
+    board is flashed through PlatformIO and then reached at ``port``.
+    """
+    from tinycompress.compress.data import load_dataset
+    from tinycompress.compress.pipeline import compress
+    from tinycompress.profile import profile_project
+    from tinycompress.project import build_project, export_project, flash_project, get_board
+    from tinycompress.project.model import model_sources_from_tflite
+
+    progress = progress or NullProgress()
+    out = Path(out_dir)
+    board = get_board(board_name)
+    if not board.emulated and not port:
+        raise InputError(f"board {board.name} is a real board; give its serial port with --port (e.g. /dev/ttyACM0)")
+    check_run_out_dir(out)
+    dataset = load_dataset(data_spec)
+    timing: dict[str, float] = {}
+
+    def timed(stage: str, call: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return call()
+        finally:
+            timing[stage] = round(time.perf_counter() - start, 3)
+
+    with atomic_directory(out) as tmp:
+        compressed = timed("compress", lambda: compress(model_path, data_spec, tmp / COMPRESS_DIR, recipe, progress))
+        sources = model_sources_from_tflite(compressed.tflite_path, runtime_arch=board.runtime_arch)
+        exported = timed("export", lambda: export_project(sources, board, tmp / PROJECT_DIR, progress=progress))
+        built = timed("build", lambda: build_project(exported.project, progress=progress))
+        if not board.emulated:
+            status = timed("flash", lambda: flash_project(exported.project, port=port))
+            if status != 0:
+                raise ToolError(f"uploading to {board.name} failed (pio exit {status}); check the cable and --port {port}")
+        device = timed("profile", lambda: profile_project(exported.project, dataset, port=port, limit=limit,
+                                                           progress=progress))
+        report = combined_report(compressed.report.to_dict(), sources, built.memory, device, board.name, timing)
+        write_text_atomic(tmp / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+    return RunResult(out, report)
+
+
+def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, device: dict[str, Any],
+                    board: str, timing: dict[str, float]) -> dict[str, Any]:
+    """The compression table beside the device figures, plus both full reports."""
+    accuracy = compress_report["accuracy"]
+    return {
+        "tinycompress": __version__,
+        "model": compress_report["model"],
+        "data": compress_report["data"],
+        "board": board,
+        "complete": device["complete"],
+        "samples": device["samples"],
+        "accuracy": {
+            "float": accuracy["float"],
+            "pruned": accuracy["pruned"],
+            "clustered": accuracy["clustered"],
+            "int8_host": device["accuracy"]["host_int8"],
+            "device": device["accuracy"]["device"],
+        },
+        "outputs_bit_exact": device["outputs_bit_exact"],
+        "latency": device["latency"],
+        "memory_bytes": {
+            "tflite_float32": compress_report["size_bytes"]["float32"],
+            "tflite_int8": compress_report["size_bytes"]["int8"],
+            "weights": sources.weights_bytes,
+            "arena": sources.arena_bytes,
+            "tflm_arena": compress_report["arena_bytes"],
+            "flash_used": memory.flash_used,
+            "flash_total": memory.flash_total,
+            "ram_used": memory.ram_used,
+            "ram_total": memory.ram_total,
+        },
+        "timing_s": timing,
+        "compress": compress_report,
+        "device": device,
+    }
+
+
+DEMO_BOARD = "qemu-netduinoplus2"
+
+
+def run_demo(out_dir: str | Path, architecture: str = "cnn", board_name: str = DEMO_BOARD, *,
+             limit: int | None = None, progress: Progress | None = None) -> RunResult:
+    """The demo: train a digits model with Keras 3, then :func:`run` it on ``board_name``.
+
+    The trained ``.keras`` file joins OUT beside the run's outputs, and the
+    reports name it there.
+    """
+    import tempfile
+
+    from tinycompress.compress.demo import DEMO_RECIPE, train_demo_model
+    from tinycompress.fsutil import write_bytes_atomic
+    from tinycompress.project import get_board
+
+    out = Path(out_dir)
+    board = get_board(board_name)
+    if not board.emulated:
+        raise InputError(f"the demo runs on an emulated board, not {board.name}; use --board qemu-netduinoplus2, "
+                         "or `tinycompress run` with --port for a real board")
+    check_run_out_dir(out)
+    with tempfile.TemporaryDirectory(prefix="tinycompress-demo-") as scratch:
+        model = train_demo_model(Path(scratch) / f"digits_{architecture}.keras", architecture, progress=progress)
+        result = run(model.path, "digits", board_name, out, DEMO_RECIPE, limit=limit, progress=progress)
+        kept = write_bytes_atomic(out / model.path.name, model.path.read_bytes()).resolve()
+    report = result.report
+    report["model"] = report["compress"]["model"] = str(kept)
+    write_text_atomic(out / COMPRESS_DIR / REPORT_NAME, json.dumps(report["compress"], indent=2) + "\n")
+    write_text_atomic(out / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+    return RunResult(out, report)
