@@ -11,6 +11,7 @@ for the host to read.
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Callable
 
 import serial
@@ -90,6 +91,7 @@ class FaultyLoopPort:
         self.to_device: list[Fault | None] = []
         self.to_host: list[Fault | None] = []
         self.silent = False
+        self.answer_delay_s = 0.0  # a slow device: answers arrive this much later
 
     @property
     def timeout(self) -> float | None:
@@ -116,7 +118,10 @@ class FaultyLoopPort:
         if answer and self.to_host:
             fault = self.to_host.pop(0)
             answer = fault(answer) if fault else answer
-        self.loop.write(answer)
+        if self.answer_delay_s:
+            threading.Timer(self.answer_delay_s, self.loop.write, (answer,)).start()
+        else:
+            self.loop.write(answer)
         return len(data)
 
     def go_silent(self) -> None:

@@ -140,3 +140,15 @@ def test_unknown_info_records_are_kept_not_fatal() -> None:
     info = link.info()
     assert info.board == "fake" and info.input_bytes == 300 and info.unknown_tags == (0x7E,)
 
+
+
+def test_slow_invoke_stretches_the_invoke_timeout() -> None:
+    link, port = make_link()
+    link.timeout = 0.2
+    port.answer_delay_s = 0.35  # slower than the timeout: the first INVOKE is repeated once
+    assert link.invoke().output == bytes(4)
+    first = link.stats.retries
+    assert first >= 1
+    for _ in range(2):  # later INVOKEs wait twice the slowest one seen: no more repeats
+        assert link.invoke().output == bytes(4)
+    assert link.stats.retries == first

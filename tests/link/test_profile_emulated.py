@@ -49,14 +49,13 @@ def test_profile_on_emulated_board_is_bit_exact(built, demo_tflite_path: Path, t
     assert report["link"]["retries"] == 0
 
 
+@pytest.mark.parametrize("built", [EMULATED[0]], indirect=True)
 def test_qemu_killed_mid_run_keeps_measured_samples(built, demo_tflite_path: Path, digits) -> None:
     from tinycompress.link import DeviceLink
     from tinycompress.profile.device import profile_link
     from tinycompress.profile.report import Target
     from tinycompress.project.qemu import start_qemu
 
-    if built.project.board_name != EMULATED[0]:
-        pytest.skip("one board is enough for the disconnect case")
     session = start_qemu(built.project.board, built.firmware)
 
     class KillAfterThree:

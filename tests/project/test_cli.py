@@ -26,7 +26,7 @@ CLI = [sys.executable, "-c", "from tinycompress.cli import main; main()"]
 def built_project(small_tflite: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("cli") / "proj"
     runner = CliRunner()
-    args = ["export", str(small_tflite), "--board", "qemu-riscv32", "-o", str(project), "--json"]
+    args = ["export", str(small_tflite), "--board", "qemu-riscv32", "-o", str(project), "--app", "selftest", "--json"]
     exported = runner.invoke(main, args)
     assert exported.exit_code == 0, exported.output
     assert json.loads(exported.output)["fit"]["fits"] is True

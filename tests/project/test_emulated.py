@@ -43,7 +43,7 @@ int main(void)
 def _export_and_build(model: ModelSources, board_name: str, out: Path, home: Path) -> BuildResult:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))  # PlatformIO must not touch the user's home
-        result = export_project(model, get_board(board_name), out)
+        result = export_project(model, get_board(board_name), out, app="selftest")
         return build_project(result.project)
 
 

@@ -15,11 +15,15 @@ from tinycompress.cli._common import print_json, progress_for, stdout
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Project folder to create (replaced if it exists).")
 @click.option("--prefix", default="tc_model", show_default=True, help="C symbol prefix of the generated model.")
+@click.option("--app", type=click.Choice(["protocol", "selftest"]), default="protocol", show_default=True,
+              help="Application: answer the serial protocol (for `profile`), or run the model once on a "
+                   "built-in input, print the output checksum and latency, and exit.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(1, 2**32 - 1),
-              help="Seed of the built-in input the application runs the model on.")
+              help="Seed of the built-in input the selftest application runs the model on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(model: Path, board: str, output: Path, prefix: str, seed: int, as_json: bool, quiet: bool) -> None:
+def command(model: Path, board: str, output: Path, prefix: str, app: str, seed: int, as_json: bool,
+            quiet: bool) -> None:
     """Generate a PlatformIO firmware project for MODEL on a board.
 
     The project holds the generated model, the C runtime, the board port
@@ -28,7 +32,9 @@ def command(model: Path, board: str, output: Path, prefix: str, seed: int, as_js
     \b
     Examples:
       tinycompress export out/model_int8.tflite --board qemu-netduinoplus2 -o proj/
-      tinycompress build proj/ && tinycompress flash proj/
+      tinycompress build proj/ && tinycompress profile proj/ --data digits
+      tinycompress export model.tflite -b qemu-riscv32 -o st/ --app selftest
+      tinycompress build st/ && tinycompress flash st/      # prints the output checksum and exits
       tinycompress export model.tflite --board nucleo_l4r5zi -o l4/
     """
     from tinycompress.project.boards import get_board
@@ -38,7 +44,7 @@ def command(model: Path, board: str, output: Path, prefix: str, seed: int, as_js
     target = get_board(board)
     sources = model_sources_from_tflite(model, prefix=prefix, runtime_arch=target.runtime_arch)
     with progress_for(quiet or as_json) as progress:
-        result = export_project(sources, target, output, seed=seed, progress=progress)
+        result = export_project(sources, target, output, seed=seed, app=app, progress=progress)
     if as_json:
         print_json({"project": str(result.project), "board": target.name, "fit": result.fit.as_dict()})
         return

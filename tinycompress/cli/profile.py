@@ -60,7 +60,7 @@ def command(project: Path, data: str, port: str | None, model: Path | None, limi
     if as_json:
         print_json(report)
     elif not quiet:
-        _summary(report, report_path)
+        print_summary(report, report_path)
     if not report["complete"]:
         raise LinkError(
             f"device lost after {report['samples']} of {report['samples_requested']} samples "
@@ -85,7 +85,8 @@ def _short(name: str) -> str:
     return "/".join(parts[1:] if len(parts) > 2 else parts)
 
 
-def _summary(report: dict[str, Any], path: Path) -> None:
+def print_summary(report: dict[str, Any], path: Path) -> None:
+    """The human view of a profile report: headline figures, then the per-layer table."""
     from rich.table import Table
 
     acc = report["accuracy"]

@@ -36,7 +36,7 @@ from tinycompress.link.protocol import (
 )
 
 DEFAULT_BAUDRATE = 115200
-DEFAULT_TIMEOUT_S = 2.0
+DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_RETRIES = 3
 _POLL_S = 0.02
 
@@ -94,6 +94,7 @@ class DeviceLink:
         self._seq = 0
         self.rx_max: int | None = None
         self.output_bytes: int | None = None
+        self._invoke_s = 0.0  # wall time of the slowest INVOKE so far
 
     def close(self) -> None:
         try:
@@ -160,7 +161,12 @@ class DeviceLink:
                 )
 
     def invoke(self) -> InvokeResult:
-        return self._parsed(Command.INVOKE, b"", lambda p: parse_invoke(p, self.output_bytes))
+        """Run the model once; waits at least twice as long as the slowest INVOKE so far."""
+        start = time.monotonic()
+        timeout = max(self.timeout, 2.0 * self._invoke_s)
+        result = self._parsed(Command.INVOKE, b"", lambda p: parse_invoke(p, self.output_bytes), timeout)
+        self._invoke_s = max(self._invoke_s, time.monotonic() - start)
+        return result
 
     def layer_profile(self) -> tuple[int, ...] | None:
         """Per-layer counts of the last INVOKE; ``None`` if not built with TC_PROFILE_LAYERS."""
@@ -173,13 +179,14 @@ class DeviceLink:
 
     # -- machinery ----------------------------------------------------------
 
-    def _parsed(self, command: Command, payload: bytes, parse):
+    def _parsed(self, command: Command, payload: bytes, parse, timeout: float | None = None):
+        timeout = timeout or self.timeout
         try:
-            answer = self._exchange(command, payload, self.timeout, self.retries)
+            answer = self._exchange(command, payload, timeout, self.retries)
         except _NoAnswer as exc:
             raise LinkError(
                 f"no valid answer from {self.url} to {command.name} after {exc.tries} "
-                f"tr{'y' if exc.tries == 1 else 'ies'} of {self.timeout:g} s ({exc.reason}); "
+                f"tr{'y' if exc.tries == 1 else 'ies'} of {timeout:.3g} s ({exc.reason}); "
                 "the device stopped responding: check that it is still running and connected"
             ) from None
         try:

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinycompress.errors import DataError, DeviceError
 from tinycompress.link import DeviceInfo, DeviceLink, open_link
-from tinycompress.link.client import DEFAULT_BAUDRATE
+from tinycompress.link.client import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT_S
 from tinycompress.progress import NullProgress, Progress
 from tinycompress.profile.report import Target, build_report
 from tinycompress.profile.session import check_device, connect, stream
@@ -79,7 +79,8 @@ def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray |
 
 
 def profile_url(url: str, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,
-                baudrate: int = DEFAULT_BAUDRATE, timeout: float = 2.0, **options: Any) -> dict[str, Any]:
+                baudrate: int = DEFAULT_BAUDRATE, timeout: float = DEFAULT_TIMEOUT_S,
+                **options: Any) -> dict[str, Any]:
     """:func:`profile_link` over a port opened from any pyserial URL."""
     with open_link(url, baudrate=baudrate, timeout=timeout) as link:
         return profile_link(link, tflite, x, y, target, **options)

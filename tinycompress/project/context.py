@@ -10,6 +10,7 @@ import shlex
 from typing import Any
 
 from tinycompress import __version__
+from tinycompress.errors import InputError
 from tinycompress.project.boards import Board
 from tinycompress.project.model import ModelSources
 from tinycompress.project.pio import PLATFORM_COPY, TOOLS_DIR, toolchain_package
@@ -20,11 +21,18 @@ from tinycompress.project.qemu import qemu_base_command
 MODEL_FILE = "model.tflite"
 INCLUDE_DIRS = ("src/port", "src/runtime/include", "src/model")
 COMMON_FLAGS = ("-O2", "-Wall", "-Wextra")
+# The application main.c runs: the serial protocol server (for `profile`),
+# or a self-test that runs the model once on a built-in input and exits.
+APPS = ("protocol", "selftest")
+# The protocol server calls the generated API by its default prefix.
+PROTOCOL_PREFIX = "tc_model"
 
 
-def _pio(board: Board) -> dict[str, Any]:
+def _pio(board: Board, app: str) -> dict[str, Any]:
     family = port_family(board.port_family)
     flags = [*COMMON_FLAGS, *(f"-I{d}" for d in INCLUDE_DIRS)]
+    if app == "protocol":
+        flags.append("-DTC_PROFILE_LAYERS")  # per-layer counts for LAYER_PROFILE
     ldscript = None
     if board.bare_metal and family.linker_script:
         ldscript = f"src/port/{family.linker_script}"
@@ -89,8 +97,15 @@ def _board_header(board: Board) -> list[tuple[str, str]] | None:
     return pairs
 
 
-def build_context(board: Board, model: ModelSources, *, seed: int) -> dict[str, Any]:
+def build_context(board: Board, model: ModelSources, *, seed: int, app: str = "protocol") -> dict[str, Any]:
     """Everything the templates see."""
+    if app not in APPS:
+        raise InputError(f"unknown application {app!r}; choose one of {', '.join(APPS)}")
+    if app == "protocol" and model.prefix != PROTOCOL_PREFIX:
+        raise InputError(
+            f"the protocol application calls the model as {PROTOCOL_PREFIX}_*, this model uses prefix "
+            f"{model.prefix!r}; generate it with the default prefix or export the selftest application"
+        )
     memory = None
     if board.bare_metal and board.flash_origin is not None and board.ram_origin is not None:
         memory = {
@@ -123,8 +138,8 @@ def build_context(board: Board, model: ModelSources, *, seed: int) -> dict[str, 
             "num_layers": model.num_layers,
             "tflite": MODEL_FILE,
         },
-        "app": {"seed": seed},
-        "pio": _pio(board),
+        "app": {"seed": seed, "mode": app},
+        "pio": _pio(board, app),
         "memory": memory,
         "board_header": _board_header(board),
     }

@@ -22,7 +22,7 @@ from tinycompress.project.pio import prepare_offline
 from tinycompress.project.ports import port_family, port_files
 from tinycompress.project.project import PROJECT_FILE, ProjectInfo, write_project_file
 from tinycompress.project.render import render_tree
-from tinycompress.project.resources import RUNTIME_DIR
+from tinycompress.project.resources import FIRMWARE_DIR, RUNTIME_DIR
 
 DEFAULT_SEED = 1
 
@@ -52,6 +52,14 @@ def _copy_runtime(root: Path, model: ModelSources) -> None:
         shutil.copyfile(source, target)
 
 
+def _copy_protocol(root: Path) -> None:
+    """The device side of the serial protocol, for the protocol application."""
+    folder = root / "src" / "protocol"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("tc_proto.c", "tc_proto.h"):
+        shutil.copyfile(FIRMWARE_DIR / "protocol" / name, folder / name)
+
+
 def _copy_port(root: Path, board: Board) -> None:
     folder = root / "src" / "port"
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,9 +73,14 @@ def export_project(
     out: Path,
     *,
     seed: int = DEFAULT_SEED,
+    app: str = "protocol",
     progress: Progress | None = None,
 ) -> ExportResult:
     """Write the PlatformIO project for ``model`` on ``board`` to ``out``.
+
+    ``app`` is the application: ``"protocol"`` answers the serial protocol
+    (what ``profile`` talks to), ``"selftest"`` runs the model once on a
+    built-in input, prints the output checksum and latency, and exits.
 
     An existing project at ``out`` is replaced atomically; any other
     non-empty folder is refused, so a mistyped ``-o`` cannot wipe user files.
@@ -79,13 +92,15 @@ def export_project(
             "choose a new folder or remove it first"
         )
     fit = check_fit(board, weights_bytes=model.weights_bytes, arena_bytes=model.arena_bytes)
-    context = build_context(board, model, seed=seed)
+    context = build_context(board, model, seed=seed, app=app)
     task = (progress or NullProgress()).task(f"export for {board.name}", total=5)
     with atomic_directory(out) as root:
         render_tree(root, context)
         task.advance()
         _write_model(root, model)
         _copy_runtime(root, model)
+        if app == "protocol":
+            _copy_protocol(root)
         task.advance()
         _copy_port(root, board)
         task.advance()
