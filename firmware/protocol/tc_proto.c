@@ -142,7 +142,8 @@ static void record_text(uint8_t tag, const char *text)
     tx_bytes(text, len);
 }
 
-#if defined(TC_MODEL_INPUT_DIMS) && defined(TC_MODEL_INPUT_SCALE) && defined(TC_MODEL_INPUT_ZERO_POINT)
+/* Models generated before the shape/quantization macros leave these records out. */
+#if defined(TC_MODEL_INPUT_RANK) && defined(TC_MODEL_OUTPUT_RANK)
 #define TC_PROTO_HAS_QUANT 1
 static void record_shape(uint8_t tag, const uint32_t *dims, size_t rank)
 {
@@ -200,9 +201,9 @@ static void answer_info(uint8_t seq)
     {
         static const uint32_t in_dims[] = TC_MODEL_INPUT_DIMS;
         static const uint32_t out_dims[] = TC_MODEL_OUTPUT_DIMS;
-        record_shape(TC_PROTO_INFO_INPUT_SHAPE, in_dims, sizeof in_dims / sizeof in_dims[0]);
+        record_shape(TC_PROTO_INFO_INPUT_SHAPE, in_dims, TC_MODEL_INPUT_RANK);
         record_quant(TC_PROTO_INFO_INPUT_QUANT, TC_MODEL_INPUT_SCALE, TC_MODEL_INPUT_ZERO_POINT);
-        record_shape(TC_PROTO_INFO_OUTPUT_SHAPE, out_dims, sizeof out_dims / sizeof out_dims[0]);
+        record_shape(TC_PROTO_INFO_OUTPUT_SHAPE, out_dims, TC_MODEL_OUTPUT_RANK);
         record_quant(TC_PROTO_INFO_OUTPUT_QUANT, TC_MODEL_OUTPUT_SCALE, TC_MODEL_OUTPUT_ZERO_POINT);
     }
 #endif

@@ -138,3 +138,40 @@ def test_runtime_sources_with_arch_kernels() -> None:
     assert replaced and all(p.parent.name == "cortex-m-dsp" for p in replaced)
     with pytest.raises(InputError, match="no runtime kernels for arch 'vax'"):
         runtime_sources("vax")
+
+
+def test_header_describes_input_and_output_exactly(small: bytes, tmp_path) -> None:
+    """RANK/DIMS/SCALE/ZERO_POINT compile warning-free and equal the .tflite's, scale to the float32 bit."""
+    model = read_model(small)
+    (tmp_path / "model.h").write_text(generate(model).files["model.h"])
+    lines = ['#include <stdio.h>', '#include <string.h>', '#include "model.h"', "",
+             "static void show(const char *role, unsigned rank, const uint32_t *dims, float scale, long zp)",
+             "{", "    unsigned i;", "    uint32_t bits;", "    memcpy(&bits, &scale, sizeof bits);",
+             '    printf("%s %lu %ld", role, (unsigned long)bits, zp);',
+             '    for (i = 0; i < rank; i++) printf(" %lu", (unsigned long)dims[i]);',
+             '    printf("\\n");', "}", "", "int main(void)", "{"]
+    for role in ("INPUT", "OUTPUT"):
+        m = f"TC_MODEL_{role}"
+        lines += [f"    {{ static const uint32_t d[{m}_RANK] = {m}_DIMS;",
+                  f'      show("{role}", {m}_RANK, d, {m}_SCALE, (long){m}_ZERO_POINT); }}']
+    lines += ["    return 0;", "}", ""]
+    (tmp_path / "main.c").write_text("\n".join(lines))
+    exe = tmp_path / "quant"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                    *(f"-I{d}" for d in (tmp_path, *runtime_include_dirs())),
+                    str(tmp_path / "main.c"), "-o", str(exe)], check=True, capture_output=True)
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split("\n")
+    for row, tensor in zip(out, (model.input, model.output)):
+        _, bits, zp, *dims = row.split()
+        assert np.uint32(int(bits)).view(np.float32) == np.float32(tensor.quant.scale[0])
+        assert int(zp) == tensor.quant.zero_point[0]
+        assert tuple(int(d) for d in dims) == tensor.shape
+
+
+def test_float_literal_round_trips_float32() -> None:
+    from tinycompress.codegen.cgen import float_literal
+
+    for value in (1.0, 0.00390625, 1 / 255, 3.4e-9, 123456.789, 2.0 ** -20):
+        text = float_literal(value)
+        assert text.endswith("f") and ("." in text or "e" in text)
+        assert np.float32(text[:-1]) == np.float32(value)

@@ -26,7 +26,9 @@ class FakeDevice:
     """Answers like tc_proto.c for a model whose output is the first input bytes."""
 
     def __init__(self, *, input_bytes: int = 300, output_bytes: int = 4, rx_max: int = 128,
-                 version: int = PROTOCOL_VERSION) -> None:
+                 version: int = PROTOCOL_VERSION, extra_info: dict[int, bytes] | None = None) -> None:
+        """``extra_info``: more INFO records (tag -> value), e.g. shapes, quantization, memory."""
+        self.extra_info = dict(extra_info or {})
         self.input = bytearray(input_bytes)
         self.output_bytes = output_bytes
         self.rx_max = rx_max
@@ -74,7 +76,16 @@ class FakeDevice:
 
         return (rec(InfoTag.VERSION, bytes([self.version])) + rec(InfoTag.BOARD, b"fake")
                 + rec(InfoTag.TIMER_UNIT, b"cycles") + rec(InfoTag.INPUT_BYTES, struct.pack("<I", len(self.input)))
-                + rec(InfoTag.OUTPUT_BYTES, struct.pack("<I", self.output_bytes)) + rec(0x7E, b"future"))
+                + rec(InfoTag.OUTPUT_BYTES, struct.pack("<I", self.output_bytes)) + rec(0x7E, b"future")
+                + b"".join(rec(tag, value) for tag, value in self.extra_info.items()))
+
+
+def shape_record(shape: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{len(shape)}I", *shape)
+
+
+def quant_record(scale: float, zero_point: int) -> bytes:
+    return struct.pack("<fi", scale, zero_point)
 
 
 class FaultyLoopPort:

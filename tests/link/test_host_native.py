@@ -50,7 +50,9 @@ def test_session_against_real_c(server: Path) -> None:
         assert (info.board, info.timer_unit, info.input_bytes, info.output_bytes) == ("host", "ns", 300, 4)
         assert info.layers == 2 and info.profile_layers and info.arena_bytes == 304
         assert info.input_shape == (1, 300) and info.input_quant.zero_point == -3
+        assert info.input_quant.scale == 0.5 and info.output_shape == (1, 4)
         assert info.output_quant.scale == 0.25 and info.output_quant.zero_point == 7
+        assert info.flash_bytes is None and info.ram_bytes is None  # the host port: unknown, left out
         for _ in range(5):
             sample = rng.integers(-128, 128, 300, dtype=np.int8).tobytes()
             link.set_input(sample)

@@ -7,8 +7,11 @@ wrong value.
 
 from __future__ import annotations
 
+import re
+import struct
 import time
 
+import numpy as np
 import pytest
 
 from fake_device import (
@@ -19,9 +22,12 @@ from fake_device import (
     duplicate_byte,
     flip_bit,
     prepend,
+    quant_record,
+    shape_record,
 )
 from tinycompress.errors import LinkError
 from tinycompress.link import Command, DeviceLink, DeviceStatusError, Status
+from tinycompress.link.protocol import InfoTag
 from tinycompress.link.frame import Frame, encode_frame
 
 pytestmark = pytest.mark.host
@@ -152,3 +158,64 @@ def test_slow_invoke_stretches_the_invoke_timeout() -> None:
     for _ in range(2):  # later INVOKEs wait twice the slowest one seen: no more repeats
         assert link.invoke().output == bytes(4)
     assert link.stats.retries == first
+
+
+def _digits_device(oracle, **override) -> FakeDevice:
+    """A fake device that describes the digits model's tensors, with ``override`` records replacing some."""
+    records = {
+        InfoTag.INPUT_SHAPE: shape_record(oracle.input.shape),
+        InfoTag.INPUT_QUANT: quant_record(oracle.input.scale, oracle.input.zero_point),
+        InfoTag.OUTPUT_SHAPE: shape_record(oracle.output.shape),
+        InfoTag.OUTPUT_QUANT: quant_record(oracle.output.scale, oracle.output.zero_point),
+        InfoTag.FLASH_BYTES: struct.pack("<I", 40_000),
+        InfoTag.RAM_BYTES: struct.pack("<I", 12_000),
+    } | {InfoTag[name.upper()]: value for name, value in override.items()}
+    return FakeDevice(input_bytes=int(np.prod(oracle.input.shape)), output_bytes=int(np.prod(oracle.output.shape)),
+                      extra_info=records)
+
+
+def test_device_describing_the_model_is_profiled_and_reported(digits_tflite: bytes, digits) -> None:
+    from tinycompress.oracle import TflmOracle
+    from tinycompress.profile.device import profile_link
+    from tinycompress.profile.report import Target
+
+    oracle = TflmOracle(digits_tflite)
+    link = DeviceLink(FaultyLoopPort(_digits_device(oracle)), URL, timeout=0.3)
+    report = profile_link(link, digits_tflite, digits.x_test, None, Target("fake", flash_bytes=39_990),
+                          limit=2, boot_timeout=2)
+    assert report["complete"] and report["samples"] == 2
+    assert report["quantization"]["input"] == {"shape": list(oracle.input.shape), "scale": oracle.input.scale,
+                                               "zero_point": oracle.input.zero_point}
+    assert report["quantization"]["output"]["zero_point"] == oracle.output.zero_point
+    assert report["memory"] == {"elf": {"flash_bytes": 39_990, "ram_bytes": None},
+                                "device": {"flash_bytes": 40_000, "ram_bytes": 12_000}}
+    assert report["memory_source"] == "elf" and report["flash_bytes"] == 39_990
+
+
+@pytest.mark.parametrize("record, expected", [
+    ("input_shape", r"input shape \[1, 64\], the model's is \[1, 8, 8, 1\]"),
+    ("input_quant", r"input scale {dev}, the model's is {host}"),
+    ("output_quant", r"output zero point {zp}, the model's is {host_zp}"),
+])
+def test_device_with_other_shape_or_quantization_is_refused(digits_tflite: bytes, digits, record: str,
+                                                            expected: str) -> None:
+    """A one-ulp scale difference, a zero point off by one or a reshaped input all stop the session."""
+    from tinycompress.errors import DeviceError
+    from tinycompress.oracle import TflmOracle
+    from tinycompress.profile.device import profile_link
+    from tinycompress.profile.report import Target
+
+    oracle = TflmOracle(digits_tflite)
+    near = float(np.nextafter(np.float32(oracle.input.scale), np.float32(1)))
+    wrong = {
+        "input_shape": shape_record((1, 64)),
+        "input_quant": quant_record(near, oracle.input.zero_point),
+        "output_quant": quant_record(oracle.output.scale, oracle.output.zero_point + 1),
+    }[record]
+    pattern = expected.format(dev=re.escape(f"{near:.9g}"), host=re.escape(f"{oracle.input.scale:.9g}"),
+                              zp=oracle.output.zero_point + 1, host_zp=oracle.output.zero_point)
+    device = _digits_device(oracle, **{record: wrong})
+    link = DeviceLink(FaultyLoopPort(device), URL, timeout=0.3)
+    with pytest.raises(DeviceError, match=f"firmware on loop:// has {pattern}; rebuild and flash the project"):
+        profile_link(link, digits_tflite, digits.x_test, None, Target("fake"), limit=2, boot_timeout=2)
+    assert not any(r.command == Command.SET_INPUT for r in device.requests)  # refused before streaming

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from protocol_project import export_and_build
 
 from tinycompress.cli import main
+from tinycompress.oracle import TflmOracle
 from tinycompress.project.boards import get_board
 
 pytestmark = pytest.mark.emulator
@@ -46,7 +47,26 @@ def test_profile_on_emulated_board_is_bit_exact(built, demo_tflite_path: Path, t
     assert report["latency"]["unit"] == "instructions" and report["latency"]["min"] > 0
     assert len(report["layers"]) >= 5 and all(layer["median"] > 0 for layer in report["layers"])
     assert (report["flash_bytes"], report["ram_bytes"]) == (built.memory.flash_used, built.memory.ram_used)
+    assert report["memory_source"] == "elf"
+    # what the firmware measured from its linker symbols: the ELF's figures plus at most the alignment padding
+    device, slack = report["memory"]["device"], _alignment_slack(built.firmware)
+    for key, elf in (("flash_bytes", built.memory.flash_used), ("ram_bytes", built.memory.ram_used)):
+        assert 0 <= device[key] - elf <= slack, (key, device[key], elf, slack)
+    oracle = TflmOracle(demo_tflite_path.read_bytes())
+    for role, tensor in (("input", oracle.input), ("output", oracle.output)):
+        assert report["quantization"][role] == {"shape": list(tensor.shape), "scale": tensor.scale,
+                                                "zero_point": tensor.zero_point}
     assert report["link"]["retries"] == 0
+
+
+def _alignment_slack(elf_path: Path) -> int:
+    """Most padding the linker can put between the allocated sections: one alignment less a byte each."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf_path, "rb") as handle:
+        return sum(max(s["sh_addralign"], 1) - 1 for s in ELFFile(handle).iter_sections()
+                   if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"])
 
 
 @pytest.mark.parametrize("built", [EMULATED[0]], indirect=True)

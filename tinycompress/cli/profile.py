@@ -102,7 +102,16 @@ def print_summary(report: dict[str, Any], path: Path) -> None:
         head.add_row(f"latency min / max ({unit})", f"{_fmt(lat['min'])} / {_fmt(lat['max'])}")
     if "ms" in lat:
         head.add_row("latency median (ms at board clock)", _fmt(lat["ms"]["median"]))
-    head.add_row("flash / RAM used (bytes)", f"{_fmt(report['flash_bytes'])} / {_fmt(report['ram_bytes'])}")
+    for source, label in (("elf", "from the ELF"), ("device", "reported by the device")):
+        used = report["memory"][source]
+        if used:
+            head.add_row(f"flash / RAM used (bytes, {label})",
+                         f"{_fmt(used['flash_bytes'])} / {_fmt(used['ram_bytes'])}")
+    for role in ("input", "output"):
+        tensor = report["quantization"][role]
+        if tensor and tensor["scale"] is not None:
+            head.add_row(f"{role} on device (shape, scale, zero point)",
+                         f"{tensor['shape']}, {tensor['scale']:.9g}, {tensor['zero_point']}")
     stdout.print(head)
     if report["layers"]:
         short_unit = _UNIT_LABELS.get(unit, unit)

@@ -93,6 +93,18 @@ def scalar(value: object) -> str:
     raise TypeError(f"cannot print {type(value).__name__} as C")
 
 
+def float_literal(value: float) -> str:
+    """A ``float`` constant that reads back as exactly the same float32.
+
+    Nine significant digits round-trip any float32; a literal without a
+    point or exponent gets ``.0`` so the ``f`` suffix stays valid C.
+    """
+    text = f"{float(np.float32(value)):.9g}"
+    if not any(c in text for c in ".e"):
+        text += ".0"
+    return text + "f"
+
+
 def comment(text: str) -> str:
     """A one-line C comment, safe for any text (names come from the model)."""
     return f"/* {safe_text(text)} */"

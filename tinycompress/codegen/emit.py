@@ -19,7 +19,7 @@ from tinycompress.codegen.layers import Ctx
 from tinycompress.codegen.ops import OPS, check_supported
 from tinycompress.codegen.plan import ArenaPlan, Buffer, Overlap, plan_arena
 from tinycompress.errors import UnsupportedError
-from tinycompress.tflite.ir import Model, Operator
+from tinycompress.tflite.ir import Model, Operator, Tensor
 
 GENERATOR = "tinycompress.codegen"
 ALIGN = 4  # every activation starts on a word: word loads in optimised kernels stay legal
@@ -255,6 +255,9 @@ class _Emitter:
             f"#define {P}_ARENA_BYTES {self.plan.arena_bytes}",
             f"#define {P}_NUM_LAYERS {num_layers}",
             "",
+            *self.tensor_macros("INPUT", self.m.input),
+            *self.tensor_macros("OUTPUT", self.m.output),
+            "",
             f"extern const char {p}_hash[];",
             f"int8_t *{p}_input(void);",
             f"const int8_t *{p}_output(void);",
@@ -271,6 +274,23 @@ class _Emitter:
             f"#endif /* {guard} */",
             "",
         ])
+
+    def tensor_macros(self, role: str, tensor: Tensor) -> list[str]:
+        """Shape and quantization of the graph input or output, for the serial protocol's INFO.
+
+        The verifier guarantees per-tensor int8 quantization at the graph's edges.
+        """
+        name = f"{self.P}_{role}"
+        quant = tensor.quant
+        zero_point = quant.zero_point[0] if quant.zero_point else 0
+        dims = ", ".join(str(d) for d in tensor.shape) or "0"
+        return [
+            f"/* {role.lower()}: real = scale * (q - zero_point) */",
+            f"#define {name}_RANK {len(tensor.shape)}",
+            f"#define {name}_DIMS {{{dims}}}",
+            f"#define {name}_SCALE {cgen.float_literal(quant.scale[0])}",
+            f"#define {name}_ZERO_POINT ({zero_point})",
+        ]
 
     def layer(self, index: int, op: Operator) -> tuple[str, str, LayerInfo]:
         spec = OPS[op.op]

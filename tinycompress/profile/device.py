@@ -12,7 +12,7 @@ from tinycompress.link import DeviceInfo, DeviceLink, open_link
 from tinycompress.link.client import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT_S
 from tinycompress.progress import NullProgress, Progress
 from tinycompress.profile.report import Target, build_report
-from tinycompress.profile.session import check_device, connect, stream
+from tinycompress.profile.session import REBUILD, check_device, connect, stream
 
 
 def quantize_inputs(x: np.ndarray, oracle) -> np.ndarray:
@@ -34,15 +34,29 @@ def quantize_inputs(x: np.ndarray, oracle) -> np.ndarray:
     return oracle.input.quantize(x).reshape(len(x), *oracle.input.shape[1:])
 
 
-def _check_quantization(info: DeviceInfo, oracle, url: str) -> None:
-    for what, device, host in (("input", info.input_quant, oracle.input), ("output", info.output_quant, oracle.output)):
-        if device is None:
-            continue
-        if device.zero_point != host.zero_point or not np.isclose(device.scale, host.scale, rtol=1e-6):
-            raise DeviceError(
-                f"the firmware on {url} quantizes its {what} with scale {device.scale:g}, zero point "
-                f"{device.zero_point}; the model with {host.scale:g}, {host.zero_point}; rebuild and flash the project"
-            )
+def _check_tensors(info: DeviceInfo, oracle, url: str) -> None:
+    """The device's input/output shape and quantization must be the model's, bit for bit.
+
+    Firmware built from another export of the model (or another model with
+    the same sizes) would quantize the test set differently; its accuracy
+    would be meaningless. Records the firmware left out are not checked.
+    """
+    for what, shape, quant, host in (("input", info.input_shape, info.input_quant, oracle.input),
+                                      ("output", info.output_shape, info.output_quant, oracle.output)):
+        problem = None
+        if shape is not None and tuple(shape) != tuple(host.shape):
+            problem = f"{what} shape {list(shape)}, the model's is {list(host.shape)}"
+        elif quant is not None and np.float32(quant.scale) != np.float32(host.scale):
+            problem = f"{what} scale {_f32(quant.scale)}, the model's is {_f32(host.scale)}"
+        elif quant is not None and quant.zero_point != host.zero_point:
+            problem = f"{what} zero point {quant.zero_point}, the model's is {host.zero_point}"
+        if problem:
+            raise DeviceError(f"the firmware on {url} has {problem}; {REBUILD}")
+
+
+def _f32(value: float) -> str:
+    """Enough digits to tell two float32 values apart."""
+    return f"{float(np.float32(value)):.9g}"
 
 
 def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,
@@ -67,7 +81,7 @@ def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray |
     check_device(info, link.url, input_bytes=int(np.prod(oracle.input.shape)),
                  output_bytes=int(np.prod(oracle.output.shape)),
                  model_hash=hashlib.sha256(tflite).hexdigest())
-    _check_quantization(info, oracle, link.url)
+    _check_tensors(info, oracle, link.url)
     if target.layers and info.layers is not None and info.layers != len(target.layers):
         raise DeviceError(
             f"the firmware on {link.url} has {info.layers} layers, the model {len(target.layers)}; "

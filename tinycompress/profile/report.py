@@ -5,6 +5,13 @@
 ``latency`` {``unit``, ``median``, ``p90``, ``min``, ``max``}, ``layers``
 [{``name``, ``op``, ``macs``, ``median``, ``share``}], ``flash_bytes``,
 ``ram_bytes``, plus ``complete`` and ``stopped`` for a run that lost the device.
+
+Memory has two sources: the ELF's section sizes (``tinycompress build``)
+and what the firmware measured from its linker symbols and sent in INFO.
+``memory`` holds both (``elf``, ``device``; ``None`` when unknown);
+``flash_bytes``/``ram_bytes`` are the ELF figures when there is an ELF, else
+the device's, and ``memory_source`` says which. ``quantization`` is the
+input/output shape, scale and zero point as the device reported them.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tinycompress.link import DeviceInfo, Quant
 from tinycompress.profile.session import Measurements
 
 
@@ -90,9 +98,10 @@ def build_report(target: Target, measured: Measurements, *, labels: np.ndarray |
         "mismatched_samples": mismatched,
         "latency": latency,
         "layers": _layer_table(target, measured, unit),
-        "flash_bytes": target.flash_bytes if target.flash_bytes is not None else info.flash_bytes,
-        "ram_bytes": target.ram_bytes if target.ram_bytes is not None else info.ram_bytes,
+        **_memory(target, info),
         "arena_bytes": info.arena_bytes,
+        "quantization": {"input": _tensor(info.input_shape, info.input_quant),
+                         "output": _tensor(info.output_shape, info.output_quant)},
         "model_hash": info.model_hash,
         "link": {
             "requests": measured.link.requests,
@@ -101,6 +110,31 @@ def build_report(target: Target, measured: Measurements, *, labels: np.ndarray |
             "stale_frames": measured.link.stale_frames,
             "nacks": measured.link.nacks,
         },
+    }
+
+
+def _memory(target: Target, info: DeviceInfo) -> dict[str, Any]:
+    elf = device = None
+    if target.flash_bytes is not None or target.ram_bytes is not None:
+        elf = {"flash_bytes": target.flash_bytes, "ram_bytes": target.ram_bytes}
+    if info.flash_bytes is not None or info.ram_bytes is not None:
+        device = {"flash_bytes": info.flash_bytes, "ram_bytes": info.ram_bytes}
+    chosen, source = (elf, "elf") if elf else (device, "device") if device else ({}, None)
+    return {
+        "flash_bytes": chosen.get("flash_bytes"),
+        "ram_bytes": chosen.get("ram_bytes"),
+        "memory_source": source,
+        "memory": {"elf": elf, "device": device},
+    }
+
+
+def _tensor(shape: tuple[int, ...] | None, quant: Quant | None) -> dict[str, Any] | None:
+    if shape is None and quant is None:
+        return None
+    return {
+        "shape": None if shape is None else list(shape),
+        "scale": None if quant is None else quant.scale,
+        "zero_point": None if quant is None else quant.zero_point,
     }
 
 

@@ -15,6 +15,9 @@ from tinycompress.link import DeviceInfo, DeviceLink, LinkStats
 from tinycompress.progress import NullProgress, Progress
 
 
+REBUILD = "rebuild and flash the project (tinycompress build PROJECT && tinycompress flash PROJECT)"
+
+
 @dataclass(frozen=True)
 class SampleResult:
     output: bytes
@@ -46,7 +49,7 @@ def connect(link: DeviceLink, boot_timeout: float = 10.0) -> DeviceInfo:
 def check_device(info: DeviceInfo, url: str, *, input_bytes: int, output_bytes: int,
                  model_hash: str | None) -> None:
     """Refuse to measure firmware built for another model: its figures would be meaningless."""
-    rebuild = "rebuild and flash the project (tinycompress build PROJECT && tinycompress flash PROJECT)"
+    rebuild = REBUILD
     if model_hash and info.model_hash and info.model_hash != model_hash:
         raise DeviceError(
             f"the firmware on {url} runs model {info.model_hash[:12]}…, the project's model is "

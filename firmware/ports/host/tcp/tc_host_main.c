@@ -10,6 +10,7 @@
 int main(void)
 {
     tc_port_init();
+    tc_proto_set_memory(0u, 0u); /* a host process: flash and RAM unknown, INFO leaves them out */
     tc_proto_serve();
     tc_port_exit(0);
     return 0;
