@@ -35,17 +35,6 @@ class RunResult:
         return bool(self.report["complete"])
 
 
-def check_run_out_dir(out: Path) -> None:
-    """Refuse to replace a directory that is not an earlier ``run`` output."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"output {out} is a file; give a directory path for -o")
-    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_NAME).is_file():
-        raise InputError(
-            f"output directory {out} is not empty and holds no earlier {REPORT_NAME}; "
-            "give a new or empty directory so nothing of yours is replaced"
-        )
-
-
 def run(
     model_path: str | Path,
     data_spec: str | Path,
@@ -64,7 +53,7 @@ def run(
     board is flashed through PlatformIO and then reached at ``port``.
     """
     from tinycompress.compress.data import load_dataset
-    from tinycompress.compress.pipeline import compress
+    from tinycompress.compress.pipeline import check_out_dir, compress
     from tinycompress.profile import profile_project
     from tinycompress.project import build_project, export_project, flash_project, get_board
     from tinycompress.project.model import model_sources_from_tflite
@@ -74,7 +63,7 @@ def run(
     board = get_board(board_name)
     if not board.emulated and not port:
         raise InputError(f"board {board.name} is a real board; give its serial port with --port (e.g. /dev/ttyACM0)")
-    check_run_out_dir(out)
+    check_out_dir(out)
     dataset = load_dataset(data_spec)
     timing: dict[str, float] = {}
 
@@ -151,6 +140,7 @@ def run_demo(out_dir: str | Path, architecture: str = "cnn", board_name: str = D
     import tempfile
 
     from tinycompress.compress.demo import DEMO_RECIPE, train_demo_model
+    from tinycompress.compress.pipeline import check_out_dir
     from tinycompress.fsutil import write_bytes_atomic
     from tinycompress.project import get_board
 
@@ -159,7 +149,7 @@ def run_demo(out_dir: str | Path, architecture: str = "cnn", board_name: str = D
     if not board.emulated:
         raise InputError(f"the demo runs on an emulated board, not {board.name}; use --board qemu-netduinoplus2, "
                          "or `tinycompress run` with --port for a real board")
-    check_run_out_dir(out)
+    check_out_dir(out)
     with tempfile.TemporaryDirectory(prefix="tinycompress-demo-") as scratch:
         model = train_demo_model(Path(scratch) / f"digits_{architecture}.keras", architecture, progress=progress)
         result = run(model.path, "digits", board_name, out, DEMO_RECIPE, limit=limit, progress=progress)
