@@ -76,6 +76,10 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
 _UNIT_LABELS = {"instructions": "instr"}
 
 
@@ -93,8 +97,8 @@ def print_summary(report: dict[str, Any], path: Path) -> None:
     lat = report["latency"]
     unit = lat["unit"]
     head = Table(title=f"profile on {report['board']} ({report['samples']} samples)", show_header=False)
-    head.add_row("accuracy on device", _fmt(acc["device"]))
-    head.add_row("accuracy host int8 (TFLM)", _fmt(acc["host_int8"]))
+    head.add_row("accuracy on device", _percent(acc["device"]))
+    head.add_row("accuracy host int8 (TFLM)", _percent(acc["host_int8"]))
     exact = "yes" if report["outputs_bit_exact"] else f"NO ({len(report['mismatched_samples'])} samples differ)"
     head.add_row("every output byte equal to the host", exact)
     if "median" in lat:
