@@ -33,8 +33,13 @@ def randomize(model: Any, seed: int = 0) -> Any:
 
 
 def convert_int8(model: Any, seed: int = 0, samples: int = 32,
-                 data: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray] | None = None) -> bytes:
-    """Full-integer conversion with int8 input and output, calibrated on random data."""
+                 data: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray] | None = None,
+                 per_channel: bool = True) -> bytes:
+    """Full-integer conversion with int8 input and output, calibrated on random data.
+
+    ``per_channel=False`` asks the converter for per-tensor weight scales, the
+    other quantisation path the runtime must reproduce.
+    """
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in model.input_shape[1:])
     make = data or (lambda r, s: r.normal(0.0, 1.0, s))
@@ -45,6 +50,8 @@ def convert_int8(model: Any, seed: int = 0, samples: int = 32,
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    if not per_channel:
+        converter._experimental_disable_per_channel = True
     return bytes(converter.convert())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from keras_int8 import tf, tf_keras
+from keras_int8 import convert_int8, tf, tf_keras
 from tinycompress.codegen.verify import verify_tflite
 from tinycompress.tflite import ir, read_model
 
@@ -26,22 +26,6 @@ SAMPLES = 12
 # TFLite enum values as they appear in the IR's operator options.
 SAME, VALID = 0, 1
 RELU, RELU6 = 1, 3
-
-
-def convert(model: Any, per_channel: bool = True, scale: float = 1.0, seed: int = 0) -> bytes:
-    """Full-int8 conversion calibrated on N(0, scale) data (per-tensor weights on request)."""
-    rng = np.random.default_rng(seed)
-    shape = tuple(int(d) for d in model.input_shape[1:])
-    calib = [rng.normal(0.0, scale, (1, *shape)).astype(np.float32) for _ in range(24)]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([x] for x in calib)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    if not per_channel:
-        converter._experimental_disable_per_channel = True
-    return bytes(converter.convert())
 
 
 def ops_named(model: ir.Model, name: str) -> list[ir.Operator]:
@@ -205,7 +189,8 @@ def test_op_bit_exact_with_tflm(name: str) -> None:
     case = CASES[name]
     tf_keras.utils.set_random_seed(0)
     inp = L.Input(case.shape, batch_size=1)
-    tflite = convert(tf_keras.Model(inp, case.build(inp)), per_channel=case.per_channel, scale=case.scale)
+    tflite = convert_int8(tf_keras.Model(inp, case.build(inp)), samples=24, per_channel=case.per_channel,
+                          data=lambda rng, shape: rng.normal(0.0, case.scale, shape))
 
     model = read_model(tflite)
     assert case.expect(model), f"the converter did not produce the op/option under test: {model.operators}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keras_int8 import tf, tf_keras
+from keras_int8 import convert_int8, tf, tf_keras
 from tinycompress.codegen import quant, runtime_sources
 from tinycompress.codegen.quant import activation_range, compute_padding, quantize_multiplier
 from tinycompress.errors import ModelFormatError, UnsupportedError
@@ -312,15 +312,7 @@ def _clustered_model(op: str) -> bytes:
     kernel, *rest = layer.get_weights()
     centroids = np.linspace(-0.6, 0.5, 16, dtype=np.float32)
     layer.set_weights([centroids[np.random.default_rng(1).integers(0, 16, kernel.shape)], *rest])
-    rng = np.random.default_rng(0)
-    calib = [rng.normal(0, 1, (1, *shape)).astype(np.float32) for _ in range(16)]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([x] for x in calib)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return convert_int8(model, samples=16)
 
 
 @pytest.mark.parametrize("op", sorted(CLUSTERED))
@@ -390,7 +382,6 @@ class Lut(ctypes.Structure):
 @pytest.mark.parametrize("scale", [0.3, 4.0])
 def test_host_tables_match_tflm_on_every_input(runtime: ctypes.CDLL, activation: str, scale: float) -> None:
     """All 256 int8 inputs: host table via tc_lut_s8, the fixed-point kernel, and TFLM agree."""
-    from keras_int8 import convert_int8
     from tinycompress.tflite import read_model
 
     tf_keras.utils.set_random_seed(0)
@@ -439,7 +430,6 @@ def _pruned_model(op: str, sparsity: float = 0.75) -> bytes:
     kernel, *rest = layer.get_weights()
     kernel[np.abs(kernel) < np.quantile(np.abs(kernel), sparsity)] = 0.0
     layer.set_weights([kernel, *rest])
-    from keras_int8 import convert_int8
     return convert_int8(model)
 
 

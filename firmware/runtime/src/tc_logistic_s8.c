@@ -3,34 +3,16 @@
  * input rescaled to Q4.27, gemmlowp logistic, output Q0.8 at zero point
  * -128). In place allowed.
  */
-#include "tc_fixedpoint.h"
+#include "tc_sigmoid_common.h"
 
-#define TC_LOGISTIC_INPUT_BITS 4
+static int32_t tc_logistic_curve(int32_t q4)
+{
+    return tc_rdbypot(tc_fp_logistic(q4, TC_SIGMOID_INPUT_BITS), 23) +
+           TC_INT8_MIN;
+}
 
 tc_status_t tc_logistic_s8(const tc_logistic_params_t *p, const int8_t *input,
                            int8_t *output)
 {
-    int32_t i;
-
-    if (p == NULL || input == NULL || output == NULL || p->size < 0 ||
-        !tc_shift_valid(p->input_left_shift)) {
-        return TC_ERR_ARG;
-    }
-    for (i = 0; i < p->size; ++i) {
-        const int32_t x = input[i] - p->input_zero_point;
-        int32_t value;
-        if (x <= -p->input_range_radius) {
-            value = TC_INT8_MIN;
-        } else if (x >= p->input_range_radius) {
-            value = TC_INT8_MAX;
-        } else {
-            const int32_t q4 =
-                tc_mbqm(x, p->input_multiplier, p->input_left_shift);
-            const int32_t q0 = tc_fp_logistic(q4, TC_LOGISTIC_INPUT_BITS);
-            value = tc_clamp(tc_rdbypot(q0, 23) + TC_INT8_MIN, TC_INT8_MIN,
-                             TC_INT8_MAX);
-        }
-        output[i] = (int8_t)value;
-    }
-    return TC_OK;
+    return tc_sigmoid_run(p, input, output, tc_logistic_curve);
 }

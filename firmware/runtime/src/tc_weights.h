@@ -87,6 +87,18 @@ static inline int32_t tc_weight_at(const tc_weights_t *w, int32_t i,
     return tc_palette4_at((const tc_palette4_t *)w->data, i, channel);
 }
 
+/* sum_j (w[j] - w_zp) * (in[j] - in_zp) for j < n, dense int8 weights. */
+static inline int32_t tc_dot_s8(const int8_t *w, const int8_t *in, int32_t n,
+                                int32_t in_zp, int32_t w_zp)
+{
+    int32_t acc = 0;
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        acc += ((int32_t)w[j] - w_zp) * ((int32_t)in[j] - in_zp);
+    }
+    return acc;
+}
+
 /* sum_j (w[start + j] - w_zp) * (in[j] - in_zp) for j < n, all weights of
  * output channel `channel` (for TC_WEIGHTS_SPARSE8: its whole row, w_zp 0,
  * as tc_weights_check enforced). */
@@ -97,10 +109,7 @@ static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
     int32_t acc = 0;
     int32_t j;
     if (w->format == TC_WEIGHTS_S8) {
-        const int8_t *row = (const int8_t *)w->data + start;
-        for (j = 0; j < n; ++j) {
-            acc += ((int32_t)row[j] - w_zp) * ((int32_t)in[j] - in_zp);
-        }
+        acc = tc_dot_s8((const int8_t *)w->data + start, in, n, in_zp, w_zp);
     } else if (w->format == TC_WEIGHTS_SPARSE8) {
         acc = tc_sparse8_dot((const tc_sparse8_t *)w->data, start, channel,
                              in, n, in_zp);
