@@ -58,3 +58,28 @@ def test_missing_model_leaves_no_output(tmp_path) -> None:
 def test_demo_refuses_a_real_board(tmp_path) -> None:
     result = _invoke("demo", "-o", str(tmp_path / "out"), "--board", "esp32dev")
     _assert_one_line_error(result, 2, "emulated")
+
+
+@pytest.mark.emulator
+def test_device_failure_keeps_the_compressed_model(tmp_path) -> None:
+    """A device stage that fails after compression leaves the compression results in OUT."""
+    import json
+
+    from tinycompress.compress.demo import build
+    from tinycompress.compress.recipe import ClusterConfig, FinetuneConfig, PruneConfig, Recipe
+    from tinycompress.errors import LinkError
+    from tinycompress.run import run
+
+    import tinycompress.compress.tfenv  # noqa: F401  (TF's environment before Keras 3 loads)
+
+    model_path = tmp_path / "tiny.keras"
+    build("cnn").save(model_path)
+    out = tmp_path / "out"
+    recipe = Recipe(prune=PruneConfig(target_sparsity=0.0), cluster=ClusterConfig(clusters=0),
+                    finetune=FinetuneConfig(epochs=1))
+    with pytest.raises(LinkError, match="partial report are kept"):
+        run(model_path, "digits", "qemu-riscv32", out, recipe, port="socket://127.0.0.1:1", limit=2)
+    report = json.loads((out / "report.json").read_text())
+    assert report["complete"] is False and report["stopped"]
+    assert (out / "compress" / "model_int8.tflite").stat().st_size == report["compress"]["size_bytes"]["int8"]
+    assert (out / "project" / "platformio.ini").is_file()

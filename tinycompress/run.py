@@ -3,8 +3,9 @@
 ``tinycompress run`` and ``tinycompress demo`` are thin layers over
 :func:`run`. Everything is written into a temporary directory beside OUT
 and renamed into place at the end, so OUT holds either a complete earlier
-run or this one, never a mix. A device lost mid-profile still leaves the
-outputs in OUT, with the report marked incomplete.
+run or this one, never a mix. Once compression has succeeded its work is
+kept: a later stage that fails (build, device) or a device lost mid-profile
+still leaves the outputs in OUT, with the report marked incomplete.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tinycompress import __version__
-from tinycompress.errors import InputError, ToolError
+from tinycompress.errors import InputError, TinyCompressError, ToolError
 from tinycompress.fsutil import atomic_directory, write_text_atomic
 from tinycompress.progress import NullProgress, Progress
 
@@ -74,19 +75,30 @@ def run(
         finally:
             timing[stage] = round(time.perf_counter() - start, 3)
 
+    failure: TinyCompressError | None = None
     with atomic_directory(out) as tmp:
         compressed = timed("compress", lambda: compress(model_path, data_spec, tmp / COMPRESS_DIR, recipe, progress))
-        sources = model_sources_from_tflite(compressed.tflite_path, runtime_arch=board.runtime_arch)
-        exported = timed("export", lambda: export_project(sources, board, tmp / PROJECT_DIR, progress=progress))
-        built = timed("build", lambda: build_project(exported.project, progress=progress))
-        if not board.emulated:
-            status = timed("flash", lambda: flash_project(exported.project, port=port))
-            if status != 0:
-                raise ToolError(f"uploading to {board.name} failed (pio exit {status}); check the cable and --port {port}")
-        device = timed("profile", lambda: profile_project(exported.project, dataset, port=port, limit=limit,
-                                                           progress=progress))
-        report = combined_report(compressed.report.to_dict(), sources, built.memory, device, board.name, timing)
+        try:
+            sources = model_sources_from_tflite(compressed.tflite_path, runtime_arch=board.runtime_arch)
+            exported = timed("export", lambda: export_project(sources, board, tmp / PROJECT_DIR, progress=progress))
+            built = timed("build", lambda: build_project(exported.project, progress=progress))
+            if not board.emulated:
+                status = timed("flash", lambda: flash_project(exported.project, port=port))
+                if status != 0:
+                    raise ToolError(f"uploading to {board.name} failed (pio exit {status}); "
+                                    f"check the cable and --port {port}")
+            device = timed("profile", lambda: profile_project(exported.project, dataset, port=port, limit=limit,
+                                                               progress=progress))
+            report = combined_report(compressed.report.to_dict(), sources, built.memory, device, board.name, timing)
+        except TinyCompressError as exc:
+            # The compression took minutes: keep it, and say where the chain stopped.
+            failure = exc
+            report = {"tinycompress": __version__, "model": str(model_path), "board": board.name,
+                      "complete": False, "stopped": str(exc), "timing_s": timing,
+                      "compress": compressed.report.to_dict()}
         write_text_atomic(tmp / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+    if failure is not None:
+        raise type(failure)(f"{failure} (the compressed model and a partial report are kept in {out})") from failure
     return RunResult(out, report)
 
 
