@@ -13,6 +13,12 @@ counts included) as JSON when OUT is given.
     .venv/bin/python benchmarks/device_latency.py [--board qemu-netduinoplus2] [--samples 3]
                                                   [--models a,b] [-o OUT.json]
 
+After the per-model table comes one table per build with each layer's op,
+input and output shapes, MACs, instructions and MACs per instruction. The
+CMSIS-NN column is not measured here: it is the published figure of issue 9
+(Arm's CMSIS-NN kernels called directly, no interpreter, on the same
+emulator, -icount shift=0, GCC 12.2 -O2), kept as a constant reference.
+
 Figures under QEMU are instructions, not cycles: there is no pipeline,
 wait state or cache model, so they rank kernels but are not board latency.
 """
@@ -33,10 +39,27 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "link")]
 MODELS = ("small_cnn", "ds_cnn_kws", "mobilenet_vww", "resnet8", "dense_autoencoder")
 
 
+# Instructions per inference of the MLPerf Tiny models with Arm's CMSIS-NN
+# kernels on qemu-netduinoplus2 (Cortex-M4, -icount shift=0, GCC 12.2 -O2):
+# the published reference figures of issue 9, not measured by this script.
+CMSIS_NN_BOARD = "qemu-netduinoplus2"
+CMSIS_NN_INSTRUCTIONS = {
+    "ds_cnn_kws": 7_700_000,
+    "resnet8": 29_860_000,
+    "mobilenet_vww": 24_090_000,
+    "dense_autoencoder": 580_000,
+}
+
+
+# Builder arguments that give the MLPerf Tiny reference shapes (the tests use smaller inputs).
+MLPERF_SHAPES = {"mobilenet_vww": {"size": 96}}
+
+
 def build_tflite(name: str) -> bytes:
     import keras_int8
 
-    return keras_int8.convert_int8(getattr(keras_int8, name)(0), samples=16)
+    model = getattr(keras_int8, name)(0, **MLPERF_SHAPES.get(name, {}))
+    return keras_int8.convert_int8(model, samples=16)
 
 
 def measure(name: str, board: str, samples: int, work: Path, runtime_arch: str | None) -> dict:
@@ -60,11 +83,46 @@ def measure(name: str, board: str, samples: int, work: Path, runtime_arch: str |
             DeviceLink(session.open_serial(), session.url, timeout=120) as link:
         report = profile_link(link, profiled.tflite, x, None, target)
     macs = sum(layer.macs for layer in target.layers)
+    shapes = layer_shapes(tflite.read_bytes())
+    for layer in report["layers"]:
+        layer["shape"] = shapes.get(layer.get("tensor", layer["name"]), "")
     report["model"] = name
     report["kernels"] = runtime_arch or "reference"
     report["macs"] = macs
     report["macs_per_unit"] = macs / report["latency"]["median"]
     return report
+
+
+def layer_shapes(tflite: bytes) -> dict[str, str]:
+    """Output tensor name -> "input -> output" shape (batch dim dropped), for the per-layer table."""
+    from tinycompress.tflite import read_model
+
+    model = read_model(tflite)
+
+    def dims(index: int) -> str:
+        return "x".join(map(str, model.tensors[index].shape[1:])) or "1"
+
+    return {model.tensors[op.outputs[0]].name: f"{dims(op.inputs[0])} -> {dims(op.outputs[0])}"
+            for op in model.operators}
+
+
+def cmsis_columns(report: dict, board: str) -> tuple[str, str]:
+    """The published CMSIS-NN figure and ours / CMSIS-NN, or dashes for models or boards it does not cover."""
+    reference = CMSIS_NN_INSTRUCTIONS.get(report["model"])
+    if reference is None or board != CMSIS_NN_BOARD:
+        return "-", "-"
+    return f"{reference:,}", f"{report['latency']['median'] / reference:.2f}x"
+
+
+def print_layers(report: dict, board: str) -> None:
+    """One markdown table of a build's layers, from the report's per-layer counts."""
+    print(f"\n{report['model']} ({report['kernels']}, {board}), per layer:\n")
+    print("| # | op | shape | MACs | instructions | MACs / instruction |")
+    print("|---:|---|---|---:|---:|---:|")
+    for i, layer in enumerate(report["layers"]):
+        per = layer["macs"] / layer["median"] if layer["median"] else 0.0
+        print(f"| {i} | {layer['op']} | {layer.get('shape', '')} | {layer['macs']:,} | {layer['median']:,.0f} "
+              f"| {per:.3f} |")
 
 
 def main() -> None:
@@ -85,12 +143,17 @@ def main() -> None:
                 r = reports[-1]
                 print(f"{name} ({r['kernels']}): {r['latency']['median']:,.0f} {r['latency']['unit']}", file=sys.stderr)
     print(f"| model ({args.board}) | kernels | MACs | instructions / inference (median) | MACs / instruction "
+          "| CMSIS-NN instructions (published, issue 9) | ours / CMSIS-NN "
           "| arena B | flash B | RAM B | bit-exact (samples) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in reports:
+        cmsis, ratio = cmsis_columns(r, args.board)
         print(f"| {r['model']} | {r['kernels']} | {r['macs']:,} | {r['latency']['median']:,.0f} "
-              f"| {r['macs_per_unit']:.4f} | {r['arena_bytes']:,} | {r['flash_bytes']:,} | {r['ram_bytes']:,} "
+              f"| {r['macs_per_unit']:.4f} | {cmsis} | {ratio} "
+              f"| {r['arena_bytes']:,} | {r['flash_bytes']:,} | {r['ram_bytes']:,} "
               f"| {'yes' if r['outputs_bit_exact'] else 'NO'} ({r['samples']}) |")
+    for r in reports:
+        print_layers(r, args.board)
     if args.output:
         args.output.write_text(json.dumps(reports, indent=2) + "\n")
 

@@ -34,11 +34,13 @@ def randomize(model: Any, seed: int = 0) -> Any:
 
 def convert_int8(model: Any, seed: int = 0, samples: int = 32,
                  data: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray] | None = None,
-                 per_channel: bool = True) -> bytes:
+                 per_channel: bool = True, float_io: bool = False) -> bytes:
     """Full-integer conversion with int8 input and output, calibrated on random data.
 
     ``per_channel=False`` asks the converter for per-tensor weight scales, the
-    other quantisation path the runtime must reproduce.
+    other quantisation path the runtime must reproduce. ``float_io=True``
+    leaves the inference types unset, as users often do: the model keeps a
+    float32 input and output, with QUANTIZE first and DEQUANTIZE last.
     """
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in model.input_shape[1:])
@@ -48,8 +50,9 @@ def convert_int8(model: Any, seed: int = 0, samples: int = 32,
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([x] for x in calib)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    if not float_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
     if not per_channel:
         converter._experimental_disable_per_channel = True
     return bytes(converter.convert())
@@ -145,3 +148,51 @@ def dense_autoencoder(seed: int = 0) -> Any:
         x = layers.ReLU()(layers.BatchNormalization()(x))
     out = layers.Dense(640)(x)
     return randomize(tf_keras.Model(inp, out), seed)
+
+
+def packed_cnn(seed: int = 0) -> Any:
+    """A clustered and pruned CNN whose packed layers a decode scratch fits beside (task K4).
+
+    A wide 1x1 conv on the input holds the arena's peak; after pooling, a 3x3 conv clustered to 16
+    values per output channel (4-bit palette), an 85 %-pruned 1x1 conv (sparse bitmap), a clustered
+    depthwise conv and a clustered classifier (packed only where the storage objective says so).
+    """
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((16, 16, 4))
+    x = layers.Conv2D(32, 1, activation="relu", name="wide")(inp)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(12, 3, padding="same", activation="relu", name="clustered3x3")(x)
+    x = layers.Conv2D(16, 1, name="pruned1x1")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", activation="relu", name="clustered_dw")(x)
+    out = layers.Dense(10, name="clustered_fc")(layers.Flatten()(x))
+    model = tf_keras.Model(inp, out)
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.name.startswith("clustered"):
+            cluster16(layer)
+        elif layer.name == "pruned1x1":
+            kernel, *rest = layer.get_weights()
+            layer.set_weights([kernel * (rng.random(kernel.shape) >= 0.85), *rest])
+    return model
+
+
+def cluster16(layer: Any) -> None:
+    """Snap a Conv2D / DepthwiseConv2D / Dense kernel to 16 values per output channel, as
+    clustering leaves it (int8 quantization keeps at most 16 per channel: palette storage)."""
+    kernel, *rest = layer.get_weights()
+    depthwise = isinstance(layer, layers.DepthwiseConv2D)
+    flat = kernel.reshape(-1, kernel.shape[-1] * (kernel.shape[-2] if depthwise else 1))
+    levels = np.linspace(flat.min(0), flat.max(0), 16)
+    snapped = levels[np.abs(flat[None] - levels[:, None]).argmin(0), np.arange(flat.shape[1])]
+    layer.set_weights([snapped.reshape(kernel.shape), *rest])
+
+
+def clustered_conv(seed: int = 0) -> Any:
+    """The demo CNN's conv2 shape (3x3, 16 -> 32 channels on 8x8) clustered: its 4,608 B decode
+    scratch would more than double the arena."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((8, 8, 16))
+    conv = layers.Conv2D(32, 3, padding="same", activation="relu")
+    model = tf_keras.Model(inp, layers.Dense(10)(layers.Flatten()(conv(inp))))
+    cluster16(conv)
+    return model

@@ -67,3 +67,23 @@ class VerificationError(TinyCompressError):
     """Generated code disagrees with the reference interpreter."""
 
     exit_code = 8
+
+
+class CheckFailedError(TinyCompressError):
+    """A compression run finished but missed a promise it verifies (sparsity, clusters).
+
+    The outputs are written: the failure is in what they hold, and a script
+    must see it in the exit status.
+    """
+
+    exit_code = 9
+
+
+class BudgetError(TinyCompressError):
+    """``tinycompress tune`` found no trial meeting the budget.
+
+    The outputs (every trial, the Pareto front) are written; the message names
+    the constraint the closest trial misses and by how much.
+    """
+
+    exit_code = 10

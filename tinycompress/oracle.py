@@ -3,24 +3,51 @@
 ``tflite-micro`` (PyPI) runs TensorFlow Lite Micro's reference kernels, the
 arithmetic our generated C must reproduce byte for byte. This module wraps
 it with quantization metadata, batch runs and the arena figure TFLM reports.
+
+TFLM trusts the flatbuffer it is given: a tensor pointing at a buffer that
+does not exist makes it read wild memory and kill the process. So the
+oracle's constructor is the one gate to TFLM: it runs tinycompress's own
+verifier on the bytes, then loads and invokes the model once in a child
+process, so that a crash inside TFLM is a clean error and not our death.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
 import re
+import signal
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tinycompress.errors import ModelFormatError, UnsupportedError
 from tinycompress.progress import NullProgress, Progress
+from tinycompress.tflite.ir import Tensor
+from tinycompress.tflite.schema import NUMPY_DTYPES
 
 _ARENA_TOTAL = re.compile(rb"Arena allocation total (\d+) bytes")
+_PREFLIGHT_TIMEOUT = 120  # seconds; the largest TinyML models load and run once in well under 1 s
+# The child of preflight(): model bytes on stdin, one invoke on the zero-point input. It imports
+# only numpy and tflite_micro (0.2-0.5 s in all), not tinycompress, so any sys.path will do.
+_PREFLIGHT_CHILD = """
+import sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+interp = runtime.Interpreter.from_bytes(sys.stdin.buffer.read(), arena_size=int(sys.argv[1]))
+details = interp.get_input_details(0)
+zero = details["quantization_parameters"]["zero_points"]
+interp.set_input(np.full(details["shape"], zero[0] if len(zero) else 0, details["dtype"]), 0)
+interp.invoke()
+"""
+# (model sha256, arena size) of the models that already survived a preflight in this process.
+_preflighted: set[tuple[str, int]] = set()
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,17 @@ class TensorQuant:
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
         return (np.asarray(q, np.float64) - self.zero_point) * self.scale
+
+    @classmethod
+    def of(cls, tensor: Tensor) -> TensorQuant:
+        """A verified graph input's or output's quantization, read from our IR: TFLM's figures, without TFLM."""
+        quant = tensor.quant
+        return cls(
+            shape=tuple(tensor.shape),
+            dtype=np.dtype(NUMPY_DTYPES[tensor.dtype]),
+            scale=quant.scale[0] if quant else 0.0,
+            zero_point=quant.zero_point[0] if quant else 0,
+        )
 
 
 def _tensor_quant(details: dict) -> TensorQuant:
@@ -76,19 +114,57 @@ def _captured_fds() -> Iterator[list[bytes]]:
             out.append(sink.read())
 
 
+def preflight(tflite_bytes: bytes, arena_size: int) -> None:
+    """Load and invoke the model once in a child process; a crash there becomes a ``ModelFormatError``.
+
+    A child that ends with a Python error is let through: the same error comes
+    back, cleanly, when the caller loads the model itself. Each model is tried
+    once per process.
+    """
+    key = (hashlib.sha256(tflite_bytes).hexdigest(), arena_size)
+    if key in _preflighted:
+        return
+    try:
+        proc = subprocess.run([sys.executable, "-c", _PREFLIGHT_CHILD, str(arena_size)], input=tflite_bytes,
+                              capture_output=True, timeout=_PREFLIGHT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise ModelFormatError(
+            f"the TFLM interpreter did not load and run this model once in {_PREFLIGHT_TIMEOUT} s; "
+            "the model is too large or malformed, check it with `tinycompress inspect`"
+        ) from None
+    if proc.returncode < 0:
+        raise ModelFormatError(
+            f"the TFLM interpreter crashed on this model ({_signal_name(-proc.returncode)}) although it passed "
+            "tinycompress's checks; re-export it with the TFLite converter, and please report the file"
+        )
+    _preflighted.add(key)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 class TflmOracle:
     """One TFLM interpreter over a flatbuffer, with its quantization metadata.
 
     The model must have exactly one input and one output (what every model
     our pipeline produces has). Construction fails with a
-    ``ModelFormatError`` if TFLM cannot load or prepare the model.
+    ``TinyCompressError`` if our verifier rejects the bytes, if TFLM crashes
+    on them in the preflight child, or if TFLM cannot load or prepare them.
     """
 
-    def __init__(self, tflite_bytes: bytes, arena_size: int | None = None) -> None:
+    def __init__(self, tflite_bytes: bytes, arena_size: int | None = None, what: str = "the model") -> None:
         from tflite_micro.python.tflite_micro import runtime
 
+        from tinycompress.tflite import read_model
+
         self._bytes = bytes(tflite_bytes)
+        read_model(self._bytes, what)
         size = arena_size or max(len(self._bytes) * 10, 1 << 20)
+        preflight(self._bytes, size)
         try:
             with _captured_fds():
                 self._interp = runtime.Interpreter.from_bytes(self._bytes, arena_size=size)
@@ -135,6 +211,29 @@ class TflmOracle:
         finally:
             task.close()
         return np.stack(outputs) if outputs else np.zeros((0, *self.output.shape), self.output.dtype)
+
+    def tensors_after(self, x: np.ndarray, tensors: Sequence[int]) -> list[np.ndarray]:
+        """Run one sample keeping every intermediate tensor; the raw bytes of ``tensors`` (as int8).
+
+        A second interpreter, built only on demand: preserving all tensors
+        costs an arena as large as the sum of the activations.
+        """
+        from tflite_micro.python.tflite_micro import runtime
+
+        size = max(len(self._bytes) * 10, 1 << 22)
+        preflight(self._bytes, size)
+        try:
+            with _captured_fds():
+                interp = runtime.Interpreter.from_bytes(
+                    self._bytes, arena_size=size, intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+                interp.set_input(np.asarray(x).reshape(self.input.shape), 0)
+                interp.invoke()
+            return [np.asarray(interp.GetTensor(t, 0)["tensor_data"]).view(np.int8).ravel() for t in tensors]
+        except Exception as exc:  # the wheel raises RuntimeError, struct.error, ...
+            raise ModelFormatError(
+                f"the TFLM interpreter failed to trace this model ({type(exc).__name__}: {exc}); "
+                "check that every op is supported by TFLM"
+            ) from None
 
     def arena_bytes(self) -> int:
         """TFLM's total arena for this model, as ``print_allocations()`` reports it."""

@@ -5,12 +5,14 @@
 and renamed into place at the end, so OUT holds either a complete earlier
 run or this one, never a mix. Once compression has succeeded its work is
 kept: a later stage that fails (build, device) or a device lost mid-profile
-still leaves the outputs in OUT, with the report marked incomplete.
+still leaves the outputs in OUT, with the report marked incomplete. Each
+report.json has its report.html beside it (``tinycompress.report``).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +20,13 @@ from typing import Any
 
 from tinycompress import __version__
 from tinycompress.errors import InputError, TinyCompressError, ToolError
-from tinycompress.fsutil import atomic_directory, write_text_atomic
+from tinycompress.fsutil import atomic_directory, check_output_dir, write_text_atomic
 from tinycompress.progress import NullProgress, Progress
 
 REPORT_NAME = "report.json"
 COMPRESS_DIR = "compress"
 PROJECT_DIR = "project"
+COMMAND = "run"
 
 
 @dataclass(frozen=True)
@@ -46,26 +49,41 @@ def run(
     port: str | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    keep_model: bool = False,
+    trust_model: bool = False,
+    optimize: str = "balanced",
+    task: str | None = None,
 ) -> RunResult:
     """Take ``model_path`` to ``board_name`` and measure it there; results in ``out_dir``.
 
     Cheap checks (board name, output directory, data set) run before any
     training. Emulated boards are started in QEMU by the profiler; a real
     board is flashed through PlatformIO and then reached at ``port``.
+    ``keep_model`` copies the model file into OUT, and the reports name
+    that copy (the demo's model is trained in a scratch folder).
+    ``trust_model`` lets the model file carry code that loading runs.
+    ``optimize`` ("size", "speed", "balanced") picks each layer's weight storage
+    (tinycompress.codegen.storage). ``task`` overrides the task detected
+    from the data (classification, regression, autoencoder).
     """
     from tinycompress.compress.data import load_dataset
-    from tinycompress.compress.pipeline import check_out_dir, compress
+    from tinycompress.compress.pipeline import compress
+    from tinycompress.link.client import DEFAULT_BAUDRATE, check_port
     from tinycompress.profile import profile_project
     from tinycompress.project import build_project, export_project, flash_project, get_board
+    from tinycompress.project.export import project_owned
     from tinycompress.project.model import model_sources_from_tflite
+    from tinycompress.report import write_html_beside
 
     progress = progress or NullProgress()
     out = Path(out_dir)
     board = get_board(board_name)
     if not board.emulated and not port:
         raise InputError(f"board {board.name} is a real board; give its serial port with --port (e.g. /dev/ttyACM0)")
-    check_out_dir(out)
-    dataset = load_dataset(data_spec)
+    if port:
+        check_port(port, DEFAULT_BAUDRATE)
+    out = check_output_dir(out, COMMAND, inputs=(model_path, data_spec))
+    dataset = load_dataset(data_spec, task)
     timing: dict[str, float] = {}
 
     def timed(stage: str, call: Any) -> Any:
@@ -76,10 +94,17 @@ def run(
             timing[stage] = round(time.perf_counter() - start, 3)
 
     failure: TinyCompressError | None = None
-    with atomic_directory(out) as tmp:
-        compressed = timed("compress", lambda: compress(model_path, data_spec, tmp / COMPRESS_DIR, recipe, progress))
+    with atomic_directory(out, COMMAND, owned=[f"{PROJECT_DIR}/{entry}" for entry in project_owned(board)]) as tmp:
+        compressed = timed("compress", lambda: compress(model_path, data_spec, tmp / COMPRESS_DIR, recipe, progress,
+                                                        trust_model=trust_model, beside_report=write_html_beside,
+                                                        task=task))
+        if keep_model:
+            kept = shutil.copyfile(model_path, tmp / Path(model_path).name)
+            compressed.report.model = str(out / kept.name)
+            write_report(tmp / COMPRESS_DIR / REPORT_NAME, compressed.report.to_dict())
         try:
-            sources = model_sources_from_tflite(compressed.tflite_path, runtime_arch=board.runtime_arch)
+            sources = model_sources_from_tflite(compressed.tflite_path, runtime_arch=board.runtime_arch,
+                                                optimize=optimize)
             exported = timed("export", lambda: export_project(sources, board, tmp / PROJECT_DIR, progress=progress))
             built = timed("build", lambda: build_project(exported.project, progress=progress))
             if not board.emulated:
@@ -93,19 +118,37 @@ def run(
         except TinyCompressError as exc:
             # The compression took minutes: keep it, and say where the chain stopped.
             failure = exc
-            report = {"tinycompress": __version__, "model": str(model_path), "board": board.name,
+            report = {"tinycompress": __version__, "model": compressed.report.model, "board": board.name,
                       "complete": False, "stopped": str(exc), "timing_s": timing,
-                      "compress": compressed.report.to_dict()}
-        write_text_atomic(tmp / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+                      "versions": compressed.report.versions, "compress": compressed.report.to_dict()}
+        write_report(tmp / REPORT_NAME, report)
     if failure is not None:
-        raise type(failure)(f"{failure} (the compressed model and a partial report are kept in {out})") from failure
+        # Same object, longer message: its class, exit code and fields stay what the stage raised.
+        failure.args = (f"{failure} (the compressed model and a partial report are kept in {out})",)
+        raise failure
     return RunResult(out, report)
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """``report`` as ``path`` (report.json) and, beside it, drawn as report.html."""
+    from tinycompress.report import write_html_beside
+
+    write_text_atomic(path, json.dumps(report, indent=2) + "\n")
+    write_html_beside(path, report)
 
 
 def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, device: dict[str, Any],
                     board: str, timing: dict[str, float]) -> dict[str, Any]:
-    """The compression table beside the device figures, plus both full reports."""
-    accuracy = compress_report["accuracy"]
+    """The compression table beside the device figures, plus both full reports.
+
+    Each metric the task reports (``accuracy``, or ``mse``/``mae``/``roc_auc``)
+    lists the float stages, host int8 and the device side by side.
+    """
+    metrics = {
+        name: {**{stage: compress_report[name][stage] for stage in ("float", "pruned", "clustered")},
+               "host_int8": device[name]["host_int8"], "device": device[name]["device"]}
+        for name in ("accuracy", "mse", "mae", "roc_auc") if name in compress_report and name in device
+    }
     return {
         "tinycompress": __version__,
         "model": compress_report["model"],
@@ -113,13 +156,8 @@ def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, 
         "board": board,
         "complete": device["complete"],
         "samples": device["samples"],
-        "accuracy": {
-            "float": accuracy["float"],
-            "pruned": accuracy["pruned"],
-            "clustered": accuracy["clustered"],
-            "int8_host": device["accuracy"]["host_int8"],
-            "device": device["accuracy"]["device"],
-        },
+        "task": compress_report.get("task", "classification"),
+        **metrics,
         "outputs_bit_exact": device["outputs_bit_exact"],
         "latency": device["latency"],
         "memory_bytes": {
@@ -133,7 +171,9 @@ def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, 
             "ram_used": memory.ram_used,
             "ram_total": memory.ram_total,
         },
+        "weights_storage": list(sources.weights_storage),
         "timing_s": timing,
+        "versions": device["versions"],
         "compress": compress_report,
         "device": device,
     }
@@ -144,30 +184,22 @@ DEMO_BOARD = "qemu-netduinoplus2"
 
 def run_demo(out_dir: str | Path, architecture: str = "cnn", board_name: str = DEMO_BOARD, *,
              limit: int | None = None, progress: Progress | None = None) -> RunResult:
-    """The demo: train a digits model with Keras 3, then :func:`run` it on ``board_name``.
+    """The demo: train a model on its data set with Keras 3, then :func:`run` it on ``board_name``.
 
     The trained ``.keras`` file joins OUT beside the run's outputs, and the
     reports name it there.
     """
     import tempfile
 
-    from tinycompress.compress.demo import DEMO_RECIPE, train_demo_model
-    from tinycompress.compress.pipeline import check_out_dir
-    from tinycompress.fsutil import write_bytes_atomic
+    from tinycompress.compress.demo import DEMO_DATA, DEMO_RECIPE, demo_model_name, train_demo_model
     from tinycompress.project import get_board
 
-    out = Path(out_dir)
     board = get_board(board_name)
     if not board.emulated:
         raise InputError(f"the demo runs on an emulated board, not {board.name}; use --board qemu-netduinoplus2, "
                          "or `tinycompress run` with --port for a real board")
-    check_out_dir(out)
+    check_output_dir(out_dir, COMMAND)
     with tempfile.TemporaryDirectory(prefix="tinycompress-demo-") as scratch:
-        model = train_demo_model(Path(scratch) / f"digits_{architecture}.keras", architecture, progress=progress)
-        result = run(model.path, "digits", board_name, out, DEMO_RECIPE, limit=limit, progress=progress)
-        kept = write_bytes_atomic(out / model.path.name, model.path.read_bytes()).resolve()
-    report = result.report
-    report["model"] = report["compress"]["model"] = str(kept)
-    write_text_atomic(out / COMPRESS_DIR / REPORT_NAME, json.dumps(report["compress"], indent=2) + "\n")
-    write_text_atomic(out / REPORT_NAME, json.dumps(report, indent=2) + "\n")
-    return RunResult(out, report)
+        model = train_demo_model(Path(scratch) / demo_model_name(architecture), architecture, progress=progress)
+        return run(model.path, DEMO_DATA[architecture], board_name, out_dir, DEMO_RECIPE, limit=limit, progress=progress,
+                   keep_model=True)

@@ -19,6 +19,11 @@
 extern uint32_t tc_model_layer_ticks[TC_MODEL_NUM_LAYERS];
 #endif
 
+/* Models generated without the macro: assume invoke overwrites the input. */
+#ifndef TC_MODEL_INPUT_PRESERVED
+#define TC_MODEL_INPUT_PRESERVED 0
+#endif
+
 /* Receive side: COBS decoded on the fly into rx_buf. */
 static uint8_t rx_buf[TC_PROTO_FRAME_MAX];
 static size_t rx_len;
@@ -34,6 +39,18 @@ static uint32_t tx_crc;
 static uint32_t mem_flash;
 static uint32_t mem_ram;
 static uint8_t invoked;
+
+/* Input bytes [0, input_filled) hold what SET_INPUT wrote since boot, or
+ * since the last invoke when the arena plan reuses the input's bytes. */
+static uint32_t input_filled;
+
+/* The last INVOKE's answer, re-sent when the host repeats that request
+ * after losing the answer: the output is still in the arena until the
+ * next SET_INPUT, and the input may not be. */
+static uint8_t held;
+static uint8_t held_seq;
+static uint8_t held_status;
+static uint32_t held_value; /* latency, or the model status for INVOKE_FAILED */
 
 static uint32_t crc32_update(uint32_t crc, uint8_t byte)
 {
@@ -181,6 +198,7 @@ static void answer_info(uint8_t seq)
     record_u32(TC_PROTO_INFO_INPUT_BYTES, TC_MODEL_INPUT_BYTES);
     record_u32(TC_PROTO_INFO_OUTPUT_BYTES, TC_MODEL_OUTPUT_BYTES);
     record_u32(TC_PROTO_INFO_ARENA_BYTES, TC_MODEL_ARENA_BYTES);
+    record_u32(TC_PROTO_INFO_CORE_CLOCK_HZ, tc_port_core_clock_hz());
     tx_byte(TC_PROTO_INFO_LAYERS);
     tx_byte(2u);
     tx_u16(TC_MODEL_NUM_LAYERS);
@@ -241,26 +259,93 @@ static void answer_set_input(uint8_t seq, const uint8_t *payload, size_t len)
         return;
     }
     memcpy((uint8_t *)tc_model_input() + offset, payload + 4u, count);
+    held = 0u;
+    if (offset <= input_filled && offset + count > input_filled) {
+        input_filled = offset + (uint32_t)count;
+    }
     tx_begin(TC_PROTO_CMD_SET_INPUT | TC_PROTO_ANSWER_BIT, seq, TC_PROTO_OK);
     tx_u32((uint32_t)(offset + count));
     tx_end();
 }
 
+static void send_held_invoke(void)
+{
+    tx_begin(TC_PROTO_CMD_INVOKE | TC_PROTO_ANSWER_BIT, held_seq, held_status);
+    tx_u32(held_value);
+    if (held_status == TC_PROTO_OK) {
+        tx_bytes(tc_model_output(), TC_MODEL_OUTPUT_BYTES);
+    }
+    tx_end();
+}
+
+/* Idempotent: a repeat (same seq, no SET_INPUT since) gets the held answer;
+ * a new INVOKE needs a whole input that no invoke has overwritten. */
 static void answer_invoke(uint8_t seq)
 {
-    uint32_t start = tc_port_timer_read();
-    int32_t status = (int32_t)tc_model_invoke();
-    uint32_t latency = tc_port_timer_read() - start;
-    if (status != 0) {
-        tx_begin(TC_PROTO_CMD_INVOKE | TC_PROTO_ANSWER_BIT, seq, TC_PROTO_INVOKE_FAILED);
-        tx_u32((uint32_t)status);
-        tx_end();
+    uint32_t start;
+    int32_t status;
+    if (held && seq == held_seq) {
+        send_held_invoke();
         return;
     }
-    invoked = 1u;
-    tx_begin(TC_PROTO_CMD_INVOKE | TC_PROTO_ANSWER_BIT, seq, TC_PROTO_OK);
-    tx_u32(latency);
-    tx_bytes(tc_model_output(), TC_MODEL_OUTPUT_BYTES);
+    if (input_filled != (uint32_t)TC_MODEL_INPUT_BYTES) {
+        answer_status(TC_PROTO_CMD_INVOKE, seq, TC_PROTO_INPUT_STALE);
+        return;
+    }
+    start = tc_port_timer_read();
+    status = (int32_t)tc_model_invoke();
+    held_value = tc_port_timer_read() - start;
+#if !TC_MODEL_INPUT_PRESERVED
+    input_filled = 0u;
+#endif
+    held = 1u;
+    held_seq = seq;
+    held_status = TC_PROTO_OK;
+    if (status != 0) {
+        held_status = TC_PROTO_INVOKE_FAILED;
+        held_value = (uint32_t)status;
+    } else {
+        invoked = 1u;
+    }
+    send_held_invoke();
+}
+
+/* Ports without a file channel (every real board): LOAD_INPUT answers
+ * NO_INPUT_FILE and the host sends the input with SET_INPUT. */
+__attribute__((weak)) int tc_port_load_input(const char *path, uint8_t *dst, size_t len)
+{
+    (void)path;
+    (void)dst;
+    (void)len;
+    return -1;
+}
+
+/* The whole input from the host file named by the payload; the answer's
+ * CRC-32 of the loaded input lets the host refuse a wrong or stale file.
+ * The payload is NUL-terminated in place, over the CRC already checked. */
+static void answer_load_input(uint8_t seq, uint8_t *payload, size_t len)
+{
+    const uint8_t *input = (const uint8_t *)tc_model_input();
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t i;
+    if (len == 0u || memchr(payload, 0, len) != NULL) {
+        answer_status(TC_PROTO_CMD_LOAD_INPUT, seq, TC_PROTO_BAD_LENGTH);
+        return;
+    }
+    payload[len] = 0u;
+    held = 0u;
+    if (tc_port_load_input((const char *)payload, (uint8_t *)tc_model_input(), TC_MODEL_INPUT_BYTES) != 0) {
+        input_filled = 0u; /* a read that failed part-way leaves no whole input */
+        answer_status(TC_PROTO_CMD_LOAD_INPUT, seq, TC_PROTO_NO_INPUT_FILE);
+        return;
+    }
+    input_filled = (uint32_t)TC_MODEL_INPUT_BYTES;
+    for (i = 0; i < (size_t)TC_MODEL_INPUT_BYTES; i++) {
+        crc = crc32_update(crc, input[i]);
+    }
+    tx_begin(TC_PROTO_CMD_LOAD_INPUT | TC_PROTO_ANSWER_BIT, seq, TC_PROTO_OK);
+    tx_u32((uint32_t)TC_MODEL_INPUT_BYTES);
+    tx_u32(~crc);
     tx_end();
 }
 
@@ -287,7 +372,7 @@ static void dispatch(void)
 {
     uint8_t command = rx_buf[1];
     uint8_t seq = rx_buf[2];
-    const uint8_t *payload = rx_buf + TC_PROTO_HEADER;
+    uint8_t *payload = rx_buf + TC_PROTO_HEADER;
     size_t len = rx_len - TC_PROTO_HEADER - TC_PROTO_CRC;
 
     if (rx_buf[0] != TC_PROTO_VERSION) {
@@ -296,7 +381,7 @@ static void dispatch(void)
         tx_end();
         return;
     }
-    if (command != TC_PROTO_CMD_SET_INPUT && len != 0u) {
+    if (command != TC_PROTO_CMD_SET_INPUT && command != TC_PROTO_CMD_LOAD_INPUT && len != 0u) {
         answer_status(command, seq, TC_PROTO_BAD_LENGTH);
         return;
     }
@@ -316,6 +401,9 @@ static void dispatch(void)
     case TC_PROTO_CMD_LAYER_PROFILE:
         answer_layer_profile(seq);
         break;
+    case TC_PROTO_CMD_LOAD_INPUT:
+        answer_load_input(seq, payload, len);
+        break;
     default:
         answer_status(command, seq, TC_PROTO_UNKNOWN_COMMAND);
         break;
@@ -323,6 +411,15 @@ static void dispatch(void)
 }
 
 /* ---- receive --------------------------------------------------------------- */
+
+/* NACK a rejected frame with the seq byte it carried, if it got that far
+ * (0 otherwise): the host repeats its request at once only on a NACK with
+ * its own seq, and ignores the NACK of noise or of an older request. */
+static void nack(void)
+{
+    tx_begin(TC_PROTO_NACK, rx_len > 2u ? rx_buf[2] : 0u, TC_PROTO_BAD_FRAME);
+    tx_end();
+}
 
 static void frame_end(void)
 {
@@ -332,16 +429,14 @@ static void frame_end(void)
         return; /* empty frame between two delimiters */
     }
     if (rx_broken || rx_left != 0u || rx_len < TC_PROTO_HEADER + TC_PROTO_CRC) {
-        tx_begin(TC_PROTO_NACK, 0u, TC_PROTO_BAD_FRAME);
-        tx_end();
+        nack();
         return;
     }
     for (i = 0; i < rx_len - TC_PROTO_CRC; i++) {
         crc = crc32_update(crc, rx_buf[i]);
     }
     if (~crc != get_u32(rx_buf + rx_len - TC_PROTO_CRC)) {
-        tx_begin(TC_PROTO_NACK, 0u, TC_PROTO_BAD_FRAME);
-        tx_end();
+        nack();
         return;
     }
     dispatch();

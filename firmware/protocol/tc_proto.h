@@ -10,6 +10,16 @@
  * one receive buffer of TC_PROTO_RX_MAX payload bytes plus a 254-byte
  * transmit block, both static.
  *
+ * INVOKE is idempotent without a copy of the input: a repeated INVOKE (same
+ * sequence number) gets the answer held from the run it repeats, and when
+ * the model's TC_MODEL_INPUT_PRESERVED is 0 (the arena plan reuses the
+ * input's bytes) a new INVOKE before the next SET_INPUT gets INPUT_STALE.
+ *
+ * LOAD_INPUT fills the input from a host file through the port's
+ * tc_port_load_input() (QEMU semihosting on the emulated boards); a port
+ * without one keeps tc_proto.c's weak default, and the host falls back to
+ * SET_INPUT.
+ *
  * Usage (the application's main):
  *
  *     tc_port_init();
@@ -25,9 +35,11 @@
 
 #define TC_PROTO_VERSION 1
 
-/* Largest request payload; SET_INPUT chunks carry TC_PROTO_RX_MAX - 4 bytes. */
+/* Largest request payload; SET_INPUT chunks carry TC_PROTO_RX_MAX - 4 bytes.
+ * 1024 (a receive buffer of 1032 bytes) sends a 27 KB input in 28 frames
+ * where 128 took 223 round trips. */
 #ifndef TC_PROTO_RX_MAX
-#define TC_PROTO_RX_MAX 128
+#define TC_PROTO_RX_MAX 1024
 #endif
 
 #define TC_PROTO_ANSWER_BIT 0x80u
@@ -39,6 +51,7 @@
 #define TC_PROTO_CMD_SET_INPUT 0x03u
 #define TC_PROTO_CMD_INVOKE 0x04u
 #define TC_PROTO_CMD_LAYER_PROFILE 0x05u
+#define TC_PROTO_CMD_LOAD_INPUT 0x06u
 
 /* Status codes */
 #define TC_PROTO_OK 0x00u
@@ -50,6 +63,8 @@
 #define TC_PROTO_INVOKE_FAILED 0x06u
 #define TC_PROTO_NO_PROFILE 0x07u
 #define TC_PROTO_NOT_INVOKED 0x08u
+#define TC_PROTO_INPUT_STALE 0x09u
+#define TC_PROTO_NO_INPUT_FILE 0x0Au
 
 /* INFO record tags */
 #define TC_PROTO_INFO_VERSION 0x01u
@@ -68,6 +83,7 @@
 #define TC_PROTO_INFO_INPUT_QUANT 0x0Eu
 #define TC_PROTO_INFO_OUTPUT_SHAPE 0x0Fu
 #define TC_PROTO_INFO_OUTPUT_QUANT 0x10u
+#define TC_PROTO_INFO_CORE_CLOCK_HZ 0x11u
 
 /* Flash and static RAM the firmware uses, for INFO; 0 leaves a record out. */
 void tc_proto_set_memory(uint32_t flash_bytes, uint32_t ram_bytes);

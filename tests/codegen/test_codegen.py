@@ -12,12 +12,15 @@ import pytest
 import keras_int8
 from tinycompress import __version__
 from tinycompress.codegen import generate, runtime_include_dirs, runtime_sources
-from tinycompress.codegen.build import build_host
+from tinycompress.codegen.build import build_host, host_runtime_sources
 from tinycompress.codegen.cgen import MAX_LINE
 from tinycompress.codegen.verify import random_inputs, verify_generated
-from tinycompress.errors import InputError
+from tinycompress.errors import InputError, ToolError
 from tinycompress.oracle import TflmOracle
+from tinycompress.resources import RUNTIME_ARCH_CHAINS, runtime_arch_folders, runtime_dir
 from tinycompress.tflite import read_model
+
+pytestmark = [pytest.mark.host, pytest.mark.needs_tools("gcc")]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +88,8 @@ def test_mismatch_names_first_diverging_layer(small: bytes) -> None:
     result = verify_generated(small, bad, random_inputs((1, 12, 12, 3), 4))
     assert not result.bit_exact and result.mismatched_samples == 4
     assert result.first_diverging_index == 1
-    assert result.first_diverging_layer == gen.layers[1].name
+    assert result.first_diverging_layer.startswith("DEPTHWISE_CONV_2D#1:depthwise_conv2d")
+    assert result.first_diverging_tensor == gen.layers[1].name
 
 
 def test_host_run_equals_oracle_on_data(small: bytes, tmp_path) -> None:
@@ -119,24 +123,41 @@ def _pruned_model(sparsity: float, seed: int = 0):
 
 def test_pruned_weights_are_stored_sparse_and_stay_bit_exact() -> None:
     tflite = keras_int8.convert_int8(_pruned_model(0.8))
-    gen = generate(read_model(tflite))
+    gen = generate(read_model(tflite), optimize="size")  # the fewest bytes (balanced keeps the FCs dense)
     storage = {(layer.op, layer.index): layer.storage for layer in gen.layers}
     assert storage[("CONV_2D", 0)] == "sparse8"  # 1x1 conv
     assert storage[("CONV_2D", 1)] == "s8"  # 3x3: the sparse kernel does not take it
     assert storage[("FULLY_CONNECTED", 2)] == "sparse8" and storage[("FULLY_CONNECTED", 3)] == "sparse8"
     dense = keras_int8.convert_int8(_pruned_model(0.0))
-    assert gen.weights_bytes < 0.6 * generate(read_model(dense)).weights_bytes
+    assert gen.weights_bytes < 0.6 * generate(read_model(dense), optimize="size").weights_bytes
     result = verify_generated(tflite, gen, random_inputs((1, 6, 6, 16), 10))
     assert result.bit_exact and result.samples == 10
 
 
-def test_runtime_sources_with_arch_kernels() -> None:
+@pytest.mark.parametrize("arch", sorted(RUNTIME_ARCH_CHAINS))
+def test_runtime_sources_take_each_kernel_from_the_first_folder_of_the_chain(arch: str) -> None:
+    """helium -> cortex-m-dsp -> portable -> src: an M55 build also gets the DSP and portable kernels."""
     reference = runtime_sources()
-    dsp = runtime_sources("cortex-m-dsp")
-    assert [p.name for p in reference] == [p.name for p in dsp]
-    replaced = [p for p in dsp if "arch" in p.parts]
-    assert replaced and all(p.parent.name == "cortex-m-dsp" for p in replaced)
-    with pytest.raises(InputError, match="no runtime kernels for arch 'vax'"):
+    chosen = runtime_sources(arch)
+    assert [p.name for p in reference] == [p.name for p in chosen]
+    folders = runtime_arch_folders(arch)
+    for source in chosen:
+        having = [folder for folder in folders if (folder / source.name).is_file()]
+        assert source.parent == (having[0] if having else runtime_dir() / "src"), source
+
+
+def test_runtime_sources_chains() -> None:
+    def origin(arch: str | None, name: str) -> str:
+        return next(p.parent.name for p in runtime_sources(arch) if p.name == name)
+
+    assert origin("helium", "tc_conv_s8.c") == "helium"
+    assert origin("helium", "tc_depthwise_conv_s8.c") == "cortex-m-dsp"
+    assert origin("cortex-m-dsp", "tc_depthwise_conv_s8.c") == "cortex-m-dsp"
+    assert origin("portable", "tc_depthwise_conv_s8.c") == "portable"
+    assert origin(None, "tc_depthwise_conv_s8.c") == "src"
+    # verify's host build checks the portable kernels RISC-V and Xtensa boards run
+    assert {p.parent.name for p in host_runtime_sources()} == {"src", "portable"}
+    with pytest.raises(InputError, match="no runtime kernels for arch 'vax'; known: cortex-m-dsp, helium, portable"):
         runtime_sources("vax")
 
 
@@ -175,3 +196,19 @@ def test_float_literal_round_trips_float32() -> None:
         text = float_literal(value)
         assert text.endswith("f") and ("." in text or "e" in text)
         assert np.float32(text[:-1]) == np.float32(value)
+
+
+@pytest.mark.parametrize("cc, message", [("false", "fails even on a trivial C program (exit 1: no message)"),
+                                         ("/nonexistent/cc", "not found")])
+def test_broken_compiler_is_named_not_called_a_bug(small: bytes, tmp_path, monkeypatch, cc: str, message: str) -> None:
+    monkeypatch.setenv("CC", cc)
+    with pytest.raises(ToolError, match=re.escape(f"C compiler {cc!r} (from CC) {message}")) as info:
+        build_host(generate(read_model(small)), tmp_path)
+    assert "set CC to a working C compiler" in str(info.value) and "tinycompress bug" not in str(info.value)
+
+
+def test_bad_generated_c_with_a_working_compiler_is_a_bug(small: bytes, tmp_path) -> None:
+    gen = generate(read_model(small))
+    broken = dataclasses.replace(gen, files={**gen.files, "model.c": gen.files["model.c"] + "\nnot C at all\n"})
+    with pytest.raises(ToolError, match="host build of the generated C failed: .*error.*tinycompress bug"):
+        build_host(broken, tmp_path)

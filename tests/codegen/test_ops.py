@@ -17,8 +17,11 @@ import numpy as np
 import pytest
 
 from keras_int8 import convert_int8, tf, tf_keras
+from tinycompress.codegen import generate
 from tinycompress.codegen.verify import verify_tflite
 from tinycompress.tflite import ir, read_model
+
+pytestmark = pytest.mark.host
 
 L = tf_keras.layers
 SAMPLES = 12
@@ -112,6 +115,11 @@ CASES: dict[str, Case] = {
                             per_channel=False),
     "conv_per_channel": Case(lambda x: L.Conv2D(5, 3, padding="same")(x), (6, 6, 3), per_channel("CONV_2D")),
     "conv_1x1_no_bias": Case(lambda x: L.Conv2D(4, 1, use_bias=False)(x), (5, 5, 3), one("CONV_2D")),
+    # tc_conv_1x1_s8: pointwise layers, incl. ResNet's strided shortcut and channel counts off 4
+    "conv_1x1_stride2_same": Case(lambda x: L.Conv2D(10, 1, strides=2, padding="same")(x), (9, 8, 6),
+                                  one("CONV_2D", stride_h=2)),
+    "conv_1x1_relu6_per_tensor": Case(lambda x: L.Conv2D(13, 1, activation=tf.nn.relu6)(x), (5, 4, 17),
+                                      per_tensor("CONV_2D"), per_channel=False),
     # DEPTHWISE_CONV_2D
     "dw_same": Case(lambda x: L.DepthwiseConv2D(3, padding="same")(x), (8, 7, 3), depth_multiplier(1)),
     "dw_mult2_stride2_relu": Case(
@@ -157,6 +165,8 @@ CASES: dict[str, Case] = {
     # activations
     "softmax": Case(lambda x: L.Softmax()(L.Dense(10)(x)), (12,), one("SOFTMAX")),
     "softmax_rows": Case(lambda x: L.Softmax()(x), (6, 16), only("SOFTMAX"), scale=4.0),
+    # rows deeper than the kernel's 64-entry exp cache recompute exp in the output pass
+    "softmax_wide_rows": Case(lambda x: L.Softmax()(x), (2, 100), only("SOFTMAX"), scale=4.0),
     "logistic": Case(lambda x: L.Activation("sigmoid")(x), (64,), only("LOGISTIC"), scale=3.0),
     "tanh": Case(lambda x: L.Activation("tanh")(x), (64,), only("TANH"), scale=3.0),
     "relu_standalone": Case(lambda x: L.ReLU()(x), (5, 5, 3), only("RELU")),
@@ -199,3 +209,14 @@ def test_op_bit_exact_with_tflm(name: str) -> None:
     assert result.samples == SAMPLES
     assert result.bit_exact, f"first diverging layer: {result.first_diverging_layer}"
     assert result.mismatched_samples == 0
+
+
+def test_pointwise_conv_calls_the_1x1_kernel() -> None:
+    """Unpadded 1x1 convs (any stride) get tc_conv_1x1_s8; windowed ones keep tc_conv_s8."""
+    tf_keras.utils.set_random_seed(0)
+    inp = L.Input((9, 8, 6), batch_size=1)
+    x = L.Conv2D(8, 1, strides=2, padding="same")(inp)
+    x = L.Conv2D(8, 3, padding="same")(x)
+    x = L.Conv2D(5, 1)(x)
+    layers = generate(read_model(convert_int8(tf_keras.Model(inp, x), samples=8))).layers
+    assert [layer.kernel for layer in layers] == ["tc_conv_1x1_s8", "tc_conv_s8", "tc_conv_1x1_s8"]

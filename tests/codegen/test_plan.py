@@ -10,6 +10,8 @@ import pytest
 from tinycompress.codegen.overlap import elementwise_reads, gap_from_reads, window_reads
 from tinycompress.codegen.plan import Buffer, Overlap, plan_arena
 
+pytestmark = pytest.mark.host
+
 
 def _valid(buffers: list[Buffer], overlaps: list[Overlap], offsets: dict[int, int]) -> bool:
     gaps = {(o.reader, o.writer): o.gap for o in overlaps}

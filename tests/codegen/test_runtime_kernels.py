@@ -1,16 +1,16 @@
 """The C runtime on its own: portability, status codes, float (de)quantisation,
-and the host-side constant helpers in tinycompress/codegen/quant.py.
+and the host-side constant helpers in tinycompress/codegen/quantization.py,
+fixedpoint.py and packing.py.
 
-Kernels reached through generated models are covered by test_ops.py; here the
-runtime is compiled as a shared library and called through ctypes, so the
-kernels the int8 model contract does not wire (float QUANTIZE / DEQUANTIZE)
-are still compared byte for byte with TFLM.
+Kernels reached through generated models are covered by test_ops.py and
+test_float_io.py; here the runtime is compiled as a shared library and called
+through ctypes, so the float QUANTIZE / DEQUANTIZE kernels are also compared
+byte for byte with TFLM on their own.
 """
 
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 
 from keras_int8 import convert_int8, tf, tf_keras
-from tinycompress.codegen import quant, runtime_sources
-from tinycompress.codegen.quant import activation_range, compute_padding, quantize_multiplier
+from tinycompress.codegen import fixedpoint, packing, quantization, runtime_sources
+from tinycompress.codegen.quantization import activation_range, compute_padding, quantize_multiplier
 from tinycompress.errors import ModelFormatError, UnsupportedError
 from tinycompress.oracle import TflmOracle
+
+pytestmark = [pytest.mark.host, pytest.mark.needs_tools("gcc")]
 
 RUNTIME = Path(__file__).resolve().parents[2] / "firmware" / "runtime"
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -37,7 +39,8 @@ class Shape(ctypes.Structure):
 
 
 class Weights(ctypes.Structure):
-    _fields_ = [("format", ctypes.c_int), ("data", ctypes.c_void_p), ("bytes", ctypes.c_uint32)]
+    _fields_ = [("format", ctypes.c_int), ("data", ctypes.c_void_p), ("bytes", ctypes.c_uint32),
+                ("scratch", ctypes.c_void_p)]
 
 
 class Requant(ctypes.Structure):
@@ -61,7 +64,11 @@ class Sigmoid(ctypes.Structure):
                                    "input_left_shift")]
 
 
-class FloatQuant(ctypes.Structure):
+class QuantizeF32(ctypes.Structure):
+    _fields_ = [("size", i32), ("scale", ctypes.c_float), ("zero_point", i32)]
+
+
+class Dequantize(ctypes.Structure):
     _fields_ = [("size", i32), ("scale", ctypes.c_double), ("zero_point", i32)]
 
 
@@ -82,20 +89,24 @@ def ptr8(a: np.ndarray) -> ctypes._Pointer:
 
 CROSS = {
     "cortex-m4": ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "cortex-m55": ["arm-none-eabi-gcc", "-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"],
+    "cortex-m0": ["arm-none-eabi-gcc", "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"],
     "rv32imc": ["riscv64-unknown-elf-gcc", "--specs=picolibc.specs", "-misa-spec=2.2", "-march=rv32imc",
                 "-mabi=ilp32"],
 }
+# The runtime_arch (kernel chain) a build for each core uses.
+CROSS_ARCH = {"cortex-m4": "cortex-m-dsp", "cortex-m55": "helium", "cortex-m0": "portable", "rv32imc": "portable"}
 
 
-@pytest.mark.parametrize("target", sorted(CROSS))
+@pytest.mark.parametrize("target", [pytest.param(t, marks=pytest.mark.needs_tools(CROSS[t][0])) for t in sorted(CROSS)])
 def test_runtime_cross_compiles_without_warnings(target: str, tmp_path: Path) -> None:
+    """The reference kernels and every kernel of the core's chain (e.g. the DSP ones on the M55)."""
     cc, *flags = CROSS[target]
-    if shutil.which(cc) is None:
-        pytest.skip(f"{cc} is not installed; run ./setup.sh")
-    for source in runtime_sources():
+    for source in sorted({*runtime_sources(), *runtime_sources(CROSS_ARCH[target])}):
         result = subprocess.run([cc, *flags, *WARNINGS, "-Os", f"-I{RUNTIME / 'include'}", "-c", str(source),
-                                 "-o", str(tmp_path / (source.stem + ".o"))], capture_output=True, text=True)
-        assert result.returncode == 0, f"{source.name} on {target}:\n{result.stderr}"
+                                 "-o", str(tmp_path / f"{source.parent.name}_{source.stem}.o")],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.relative_to(RUNTIME)} on {target}:\n{result.stderr}"
 
 
 def test_runtime_never_allocates() -> None:
@@ -182,7 +193,7 @@ def _scale_zp(detail: dict) -> tuple[float, int]:
 
 
 def _logistic(runtime: ctypes.CDLL, scale: float, zero_point: int, x: np.ndarray) -> np.ndarray:
-    p = quant.logistic_params(scale, zero_point, x.size)
+    p = quantization.logistic_params(scale, zero_point, x.size)
     out = np.zeros(x.size, np.int8)
     assert runtime.tc_logistic_s8(ctypes.byref(Sigmoid(*p.__dict__.values())), ptr8(x), ptr8(out)) == TC_OK
     return out
@@ -197,7 +208,7 @@ def test_float_quantize_matches_tflm(runtime: ctypes.CDLL) -> None:
     x[0, :6] = [0.0, 2.5 * np.float32(scale), -2.5 * np.float32(scale), 1e-9, 500.0, -500.0]
 
     q = np.zeros(48, np.int8)
-    params = FloatQuant(48, scale, zero_point)
+    params = QuantizeF32(48, scale, zero_point)
     xf = np.ascontiguousarray(x.ravel())
     assert runtime.tc_quantize_f32_s8(ctypes.byref(params), xf.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
                                       ptr8(q)) == TC_OK
@@ -215,14 +226,14 @@ def test_dequantize_matches_tflm_bit_for_bit(runtime: ctypes.CDLL) -> None:
 
     mid = _logistic(runtime, in_scale, in_zp, np.ascontiguousarray(x.ravel()))
     out = np.zeros(48, np.float32)
-    params = FloatQuant(48, mid_scale, mid_zp)
+    params = Dequantize(48, mid_scale, mid_zp)
     assert runtime.tc_dequantize_s8_f32(ctypes.byref(params), ptr8(mid),
                                         out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))) == TC_OK
     ref = TflmOracle(tflite).run(x).ravel()
     assert out.view(np.uint32).tolist() == ref.view(np.uint32).tolist()
 
 
-# ----------------------------------------------------------------- quant.py
+# ---------------------------------------------------------- quantization.py
 
 def test_quantize_multiplier_matches_tflite_definition() -> None:
     assert quantize_multiplier(0.0) == (0, 0)
@@ -265,11 +276,11 @@ def test_activation_range_accepts_names_and_tflite_codes() -> None:
 
 
 def test_axis_mask_resolves_negative_axes_of_any_rank() -> None:
-    assert quant.axis_mask([1, 2], 4) == 0b0110
-    assert quant.axis_mask([-1], 3) == 0b1000
-    assert quant.axis_mask([0], 2) == 0b0100
+    assert quantization.axis_mask([1, 2], 4) == 0b0110
+    assert quantization.axis_mask([-1], 3) == 0b1000
+    assert quantization.axis_mask([0], 2) == 0b0100
     with pytest.raises(ModelFormatError):
-        quant.axis_mask([4], 4)
+        quantization.axis_mask([4], 4)
 
 
 # ------------------------------------------------- packed palette weights
@@ -325,13 +336,13 @@ def test_palette4_weights_match_tflm(runtime: ctypes.CDLL, op: str) -> None:
     node = model.operators[0]
     x_t, w_t, y_t = (model.tensors[i] for i in (node.inputs[0], node.inputs[1], node.outputs[0]))
     weights = w_t.array()
-    packed = quant.pack_palette4(weights, channel_axis=3 if op == "DEPTHWISE_CONV_2D" else 0)
+    packed = packing.pack_palette4(weights, channel_axis=3 if op == "DEPTHWISE_CONV_2D" else 0)
     assert packed is not None
     channels = weights.shape[3 if op == "DEPTHWISE_CONV_2D" else 0]
     assert packed.nbytes == 16 * channels + (weights.size + 1) // 2
     if op != "DEPTHWISE_CONV_2D":  # 9 weights per depthwise channel cannot amortise a 16-entry palette
         assert packed.nbytes < 0.7 * weights.size
-    assert quant.pack_palette4(np.arange(-128, 128, dtype=np.int8).reshape(2, 128), 0) is None
+    assert packing.pack_palette4(np.arange(-128, 128, dtype=np.int8).reshape(2, 128), 0) is None
 
     palette = np.ascontiguousarray(packed.palette)
     indices = np.frombuffer(packed.indices, np.uint8).copy()
@@ -342,9 +353,9 @@ def test_palette4_weights_match_tflm(runtime: ctypes.CDLL, op: str) -> None:
     bias_ptr = bias.ctypes.data_as(PI32) if has_bias else None
     (si,), (zi,) = x_t.quant.scale, x_t.quant.zero_point
     (so,), (zo,) = y_t.quant.scale, y_t.quant.zero_point
-    mults, shifts = quant.conv_requant(si, w_t.quant.scale, so)
+    mults, shifts = quantization.conv_requant(si, w_t.quant.scale, so)
     requant = Requant(mults.ctypes.data_as(PI32), shifts.ctypes.data_as(PI32), int(w_t.quant.per_channel))
-    act_min, act_max = quant.activation_range(node.options.get("activation", 0), so, zo)
+    act_min, act_max = quantization.activation_range(node.options.get("activation", 0), so, zo)
 
     x = np.random.default_rng(5).integers(-128, 128, x_t.shape).astype(np.int8)
     out = np.zeros(y_t.shape, np.int8)
@@ -393,13 +404,13 @@ def test_host_tables_match_tflm_on_every_input(runtime: ctypes.CDLL, activation:
     x = np.arange(-128, 128, dtype=np.int8)
     ref = TflmOracle(tflite).run(x.reshape(1, 256)).ravel()
 
-    table = quant.logistic_table(s, zp) if activation == "sigmoid" else quant.tanh_table(s, zp)
+    table = fixedpoint.logistic_table(s, zp) if activation == "sigmoid" else fixedpoint.tanh_table(s, zp)
     looked_up = np.zeros(256, np.int8)
     assert runtime.tc_lut_s8(ctypes.byref(Lut(256, ptr8(table))), ptr8(x), ptr8(looked_up)) == TC_OK
     np.testing.assert_array_equal(looked_up, ref)
 
     kernel = runtime.tc_logistic_s8 if activation == "sigmoid" else runtime.tc_tanh_s8
-    params = (quant.logistic_params if activation == "sigmoid" else quant.tanh_params)(s, zp, 256)
+    params = (quantization.logistic_params if activation == "sigmoid" else quantization.tanh_params)(s, zp, 256)
     direct = np.zeros(256, np.int8)
     assert kernel(ctypes.byref(Sigmoid(*params.__dict__.values())), ptr8(x), ptr8(direct)) == TC_OK
     np.testing.assert_array_equal(direct, ref)
@@ -443,7 +454,7 @@ def test_sparse8_weights_skip_zeros_and_match_tflm(runtime: ctypes.CDLL, op: str
     node = model.operators[0]
     x_t, w_t, y_t = (model.tensors[i] for i in (node.inputs[0], node.inputs[1], node.outputs[0]))
     weights = w_t.array()
-    packed = quant.pack_sparse8(weights)
+    packed = packing.pack_sparse8(weights)
     assert packed.values.size <= 0.26 * weights.size
     assert packed.nbytes < 0.5 * weights.size  # bitmap n/8 + nonzeros + row starts
 
@@ -458,9 +469,9 @@ def test_sparse8_weights_skip_zeros_and_match_tflm(runtime: ctypes.CDLL, op: str
     bias_ptr = bias.ctypes.data_as(PI32) if has_bias else None
     (si,), (zi,) = x_t.quant.scale, x_t.quant.zero_point
     (so,), (zo,) = y_t.quant.scale, y_t.quant.zero_point
-    mults, shifts = quant.conv_requant(si, w_t.quant.scale, so)
+    mults, shifts = quantization.conv_requant(si, w_t.quant.scale, so)
     requant = Requant(mults.ctypes.data_as(PI32), shifts.ctypes.data_as(PI32), int(w_t.quant.per_channel))
-    act_min, act_max = quant.activation_range(node.options.get("activation", 0), so, zo)
+    act_min, act_max = quantization.activation_range(node.options.get("activation", 0), so, zo)
     x = np.random.default_rng(6).integers(-128, 128, x_t.shape).astype(np.int8)
     out = np.zeros(y_t.shape, np.int8)
     if op == "FULLY_CONNECTED":
@@ -476,41 +487,3 @@ def test_sparse8_weights_skip_zeros_and_match_tflm(runtime: ctypes.CDLL, op: str
         params.kernel_h = params.kernel_w = 1
     assert status == TC_OK
     np.testing.assert_array_equal(out, TflmOracle(tflite).run(x))
-
-
-# ------------------------------------------------ CONCATENATION requantising
-
-class ConcatRequant(ctypes.Structure):
-    _fields_ = [(n, i32) for n in ("input_zero_point", "multiplier", "shift")]
-
-
-class Concat(ctypes.Structure):
-    _fields_ = [("num_inputs", i32), ("outer_size", i32), ("copy_size", PI32), ("output_zero_point", i32),
-                ("requant", ctypes.POINTER(ConcatRequant))]
-
-
-class Requantize(ctypes.Structure):
-    _fields_ = [(n, i32) for n in ("size", "input_zero_point", "output_zero_point", "multiplier", "shift")]
-
-
-def test_concat_copies_or_requantises_each_input(runtime: ctypes.CDLL) -> None:
-    """Inputs quantised like the output are copied; others go through QUANTIZE's (TFLM-checked) arithmetic."""
-    rng = np.random.default_rng(7)
-    a = rng.integers(-128, 128, (3, 4), dtype=np.int16).astype(np.int8)  # outer 3, 4 bytes per step
-    b = rng.integers(-128, 128, (3, 5), dtype=np.int16).astype(np.int8)
-    rq_a = quant.concat_requant(0.05, 3, 0.05, 3)
-    rq_b = quant.concat_requant(0.2, -7, 0.05, 3)
-    assert rq_a.multiplier == 0 and rq_b.multiplier != 0
-    rows = (ConcatRequant * 2)(ConcatRequant(*rq_a.__dict__.values()), ConcatRequant(*rq_b.__dict__.values()))
-    sizes = np.array([4, 5], np.int32)
-    params = Concat(2, 3, sizes.ctypes.data_as(PI32), 3, rows)
-    inputs = (PI8 * 2)(ptr8(a), ptr8(b))
-    out = np.zeros((3, 9), np.int8)
-    assert runtime.tc_concat_s8(ctypes.byref(params), inputs, ptr8(out)) == TC_OK
-
-    expected_b = np.zeros(b.size, np.int8)
-    p = quant.requantize_params(0.2, -7, 0.05, 3, b.size)
-    assert runtime.tc_quantize_s8(ctypes.byref(Requantize(*p.__dict__.values())), ptr8(b), ptr8(expected_b)) == TC_OK
-    np.testing.assert_array_equal(out[:, :4], a)
-    np.testing.assert_array_equal(out[:, 4:], expected_b.reshape(3, 5))
-    assert (expected_b != b.ravel()).any()

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from tinycompress.cli import main
 from tinycompress.compress.data import load_dataset
-from tinycompress.compress.evaluate import int8_weights
+from tinycompress.compress.evaluate import int8_weight_values, int8_weights
 from tinycompress.compress.keras_io import load_model
+from tinycompress.compress.report import int8_tensors_of
 from tinycompress.oracle import TflmOracle
 
 pytestmark = pytest.mark.emulator
@@ -53,19 +54,24 @@ def test_demo_meets_the_acceptance_criteria(tmp_path, arch):
     layers = {layer["name"]: layer for layer in report["layers"]}
     assert {n for n, layer in layers.items() if layer["pruned"]} == conv_dense
     assert {n for n, layer in layers.items() if layer["clustered"]} == conv_dense
-    weights = int8_weights(tflite)
+    matched = int8_tensors_of(stripped, int8_weights(tflite), int8_weight_values(tflite))
     for name in conv_dense:
         kernel = stripped.get_layer(name).kernel.numpy()
         # Clustering may pin a few more weights to the zero centroid, never fewer.
         assert 0.5 - 1 / kernel.size <= np.mean(kernel == 0) <= 0.51, name
-        mine = [w for w in weights if w.belongs_to(name)]
+        mine = list(matched.get(name, {}).values())
         assert len(mine) == 1, name
         assert mine[0].sparsity >= 0.5 - 1e-9, name
         assert mine[0].max_unique_per_channel <= 16, name
         assert layers[name]["max_unique_per_channel"] == mine[0].max_unique_per_channel
-    assert report["checks"] == {"sparsity_reached": True, "clusters_kept": True}
+    assert {name: check["status"] for name, check in report["checks"].items()} == {
+        "sparsity_reached": "passed", "clusters_kept": "passed"}
     assert combined["outputs_bit_exact"] is True
     assert combined["samples"] == len(data.x_test)
-    assert combined["accuracy"]["device"] == combined["accuracy"]["int8_host"] == int8_accuracy
+    assert combined["accuracy"]["device"] == combined["accuracy"]["host_int8"] == int8_accuracy
+    assert combined["memory_bytes"]["weights"] == report["size_bytes"]["weights"] > 0  # one figure, one value
+    assert combined["versions"] == combined["device"]["versions"]
+    assert combined["versions"]["qemu"].startswith("QEMU emulator version ") and combined["versions"]["compiler"]
+    assert report["versions"]["tensorflow"] and report["versions"]["tflite_micro"]
     if arch == "dscnn":
         assert not layers["dw2"]["pruned"] and not layers["dw2"]["clustered"]

@@ -65,6 +65,7 @@ def test_summary_table_names_every_stage(tmp_path, keras3_cnn, fast_recipe_file)
     assert result.exit_code == 0, result.output
     for text in ("float", "pruned", "clustered", "int8 (TFLM)", "dw", "DepthwiseConv2D", "TFLM arena", "model_int8.tflite"):
         assert text in result.stdout
+    assert "check sparsity reached: yes (every pruned layer (3) at >= 50.0 % zeros" in result.stdout
 
 
 def _bad_cases(tmp: Path, model: Path, recipe: Path) -> dict[str, tuple[list[str], str]]:
@@ -143,3 +144,24 @@ def test_real_process_exit_code_and_debug_traceback(tmp_path):
     assert plain.returncode == 2 and plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
     debug = subprocess.run([sys.executable, "-c", code, "--debug", *args], capture_output=True, text=True)
     assert debug.returncode != 0 and "Traceback" in debug.stderr and "RecipeError" in debug.stderr
+
+
+@pytest.mark.parametrize("command", [["compress"], ["run", "--board", "qemu-riscv32"]])
+def test_model_code_runs_only_with_trust_model(tmp_path, command):
+    """A Keras 2 .h5 whose Lambda writes a file: refused (nothing runs) unless --trust-model."""
+    from tinycompress.compress.tfenv import tf_keras
+
+    marker = tmp_path / "marker"
+    inputs = tf_keras.Input((4,))
+    x = tf_keras.layers.Lambda(eval(f"lambda t: (__import__('pathlib').Path({str(marker)!r}).touch(), t)[1]"),
+                               name="evil")(inputs)
+    tf_keras.Model(inputs, tf_keras.layers.Dense(10, activation="softmax")(x)).save(tmp_path / "m.h5")
+    marker.unlink()
+    args = [*command, str(tmp_path / "m.h5"), "--data", "digits", "-o", str(tmp_path / "out")]
+    refused = _run(*args)
+    assert refused.exit_code == 3, refused.output
+    assert "layer evil (Lambda) carries Python code" in refused.stderr and "--trust-model" in refused.stderr
+    assert not marker.exists() and not (tmp_path / "out").exists()
+    trusted = _run(*args, "--trust-model")  # loads (the code runs), then the 4-feature input meets 8x8 digits
+    assert marker.exists()
+    assert trusted.exit_code == 2 and "data samples" in trusted.stderr, trusted.output

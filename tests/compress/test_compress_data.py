@@ -74,12 +74,31 @@ def test_missing_and_corrupt_files(tmp_path):
         load_dataset(tmp_path / "nope.npz")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(DataError, match="not a readable .npz"):
+    with pytest.raises(DataError, match="not a valid .npz file, it is corrupt"):
         load_dataset(corrupt)
     single = tmp_path / "single.npy"
     np.save(single, np.zeros(3))
     with pytest.raises(DataError, match="single .npy"):
         load_dataset(single)
+
+
+@pytest.mark.parametrize("content", [np.random.default_rng(0).bytes(300), b"x_train,y_train\n1,2\n", b"\x80\x04K\x01."])
+def test_garbage_npz_is_corrupt_and_never_unpickled(tmp_path, content):
+    """NumPy falls back to pickle for unknown bytes; the user must hear "corrupt", not "allow_pickle"."""
+    path = tmp_path / "data.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="data.npz is not a valid .npz file") as info:
+        load_dataset(path)
+    assert "pickle" not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_object_arrays_are_refused_without_pickle(tmp_path):
+    objects = np.empty(6, dtype=object)
+    objects[:] = "text"
+    path = _npz(tmp_path / "d.npz", x_test=objects)
+    with pytest.raises(DataError, match="x_test holds Python objects, not numbers") as info:
+        load_dataset(path)
+    assert "pickle" not in str(info.value)
 
 
 def test_match_model_reshapes_flat_samples_and_checks_labels(digits):

@@ -145,3 +145,113 @@ def test_exported_savedmodel_without_keras_metadata(tmp_path):
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).export(tmp_path / "exported", verbose=False)
     with pytest.raises(ModelFormatError, match="without Keras metadata"):
         load_model(tmp_path / "exported")
+
+
+def _writer_lambda(marker: Path):
+    """A lambda whose bytecode (saved in the model file) writes ``marker`` whenever it runs."""
+    return eval(f"lambda t: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), t)[1]")
+
+
+def _save_lambda_model(tmp_path: Path, fmt: str) -> Path:
+    """A model with a file-writing Lambda, saved as ``fmt``; the marker is removed after saving."""
+    marker = tmp_path / "marker"
+    if fmt.startswith("keras3"):
+        import keras
+
+        inputs = keras.Input((4,))
+        x = keras.layers.Lambda(_writer_lambda(marker), name="evil")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    else:
+        inputs = tf_keras.Input((4,))
+        x = tf_keras.layers.Lambda(_writer_lambda(marker), name="evil")(inputs)
+        model = tf_keras.Model(inputs, tf_keras.layers.Dense(3, activation="softmax")(x))
+    path = tmp_path / {"keras2-h5": "m.h5", "keras2-zip": "m.keras", "savedmodel": "saved",
+                       "keras3": "m.keras", "keras3-h5": "m.h5"}[fmt]
+    model.save(path)
+    assert marker.exists()  # the lambda really writes the file when it runs
+    marker.unlink()
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["keras2-h5", "savedmodel", "keras2-zip", "keras3", "keras3-h5"])
+def test_code_in_a_model_file_does_not_run_unless_trusted(tmp_path, fmt):
+    path = _save_lambda_model(tmp_path, fmt)
+    marker = tmp_path / "marker"
+    with pytest.raises(UnsupportedError, match=r"layer evil \(Lambda\) carries Python code") as info:
+        load_model(path)
+    assert "--trust-model" in str(info.value) and "\n" not in str(info.value)
+    assert not marker.exists()
+    if fmt.startswith("keras3"):  # trusted, Keras 3 runs it, then the bridge refuses a Lambda
+        with pytest.raises(UnsupportedError, match=r"layer evil \(Lambda\) is not supported by the Keras 3 bridge"):
+            load_model(path, trust_model=True)
+    else:
+        loaded = load_model(path, trust_model=True)
+        assert loaded.source_format == fmt and [layer.name for layer in loaded.model.layers][1] == "evil"
+    assert marker.read_text() == "ran"
+
+
+def test_custom_layers_are_refused_unless_trusted(tmp_path):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="thirdparty")
+    class Doubler(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(Doubler(name="double")(inputs)))
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(UnsupportedError, match=r"layer double \(Doubler\) is not a Keras layer") as info:
+        load_model(tmp_path / "m.keras")
+    assert "--trust-model" in str(info.value)
+    with pytest.raises(UnsupportedError, match=r"layer double \(Doubler\) is not supported by the Keras 3 bridge"):
+        load_model(tmp_path / "m.keras", trust_model=True)
+
+
+def _config(layer: dict) -> dict:
+    return {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 4]}}, layer]}}
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"class_name": "Dense", "config": {"name": "d", "activation": {
+        "module": "__main__", "class_name": "function", "config": "evil", "registered_name": "evil"}}},
+     r"layer d \(Dense\) uses a custom object \(__main__.function\)"),
+    ({"class_name": "Dense", "config": {"name": "d", "activation": {
+        "class_name": "__lambda__", "config": {"code": "4wEAAAA="}}}},
+     r"layer d \(Dense\) carries Python code"),
+    ({"class_name": "Dense", "config": {"name": "d", "kernel_initializer": {
+        "module": "keras.initializers", "class_name": "Evil", "registered_name": "pkg>Evil"}}},
+     r"layer d \(Dense\) uses a registered custom object \(pkg>Evil\)"),
+    ({"class_name": "TFOpLambda", "config": {"name": "w", "function": "io.write_file"}},
+     r"layer w \(TFOpLambda\) calls the TensorFlow function 'io.write_file'"),
+    ({"class_name": "Sequential", "config": {"name": "inner", "layers": [
+        {"class_name": "Lambda", "config": {"name": "deep", "function": ["4wEA", None, None]}}]}},
+     r"layer deep \(Lambda\) carries Python code"),
+])
+def test_code_anywhere_in_a_config_is_found(layer, message):
+    from tinycompress.compress.trust import check_config, layer_classes
+
+    with pytest.raises(UnsupportedError, match=message):
+        check_config(_config(layer), Path("m.h5"), layer_classes(tf_keras.layers))
+
+
+def test_plain_configs_pass_the_check():
+    from tinycompress.compress.trust import check_config, layer_classes
+
+    known = layer_classes(tf_keras.layers)
+    for layer in ({"class_name": "TFOpLambda", "config": {"name": "add", "function": "math.add"}},
+                  {"class_name": "Dense", "config": {"name": "d", "kernel_initializer": {
+                      "module": "keras.initializers", "class_name": "GlorotUniform", "registered_name": None}}}):
+        check_config(_config(layer), Path("m.h5"), known)
+
+
+def test_quoted_library_messages_end_at_a_sentence():
+    from tinycompress.compress.keras_io import _first_line
+
+    fits = ("Requested the deserialization of a layer whose function is a Python lambda. This carries a "
+            "potential risk of arbitrary code execution and thus it is disallowed by default.")
+    long = ValueError(f"{fits} If you trust the source of the saved model, pass safe_mode=False.\nDetails.")
+    assert _first_line(long) == fits
+    words = ValueError("word " * 100)
+    assert _first_line(words).endswith("word ...") and len(_first_line(words)) <= 204

@@ -82,6 +82,8 @@ def test_zero_disables_stages():
         ("[quantize]\nmode = \"int4\"\n", "mode = 'int4' is not one of 'ptq', 'qat'"),
         ("[finetune]\nepochs = 0\n", "epochs = 0 must be >= 1"),
         ("[finetune]\nlearning_rate = 2\n", "learning_rate = 2.0 must be in"),
+        ("[finetune]\nseed = -1\n", "seed = -1 is outside \\[0, 4294967296\\)"),
+        ("[finetune]\nseed = 4294967296\n", "seed = 4294967296 is outside"),
         ("prune = 0.5\n", "must be a \\[prune\\] table"),
         ("[prune\n", "not valid TOML"),
     ],
@@ -95,3 +97,7 @@ def test_bad_recipes_are_one_line_errors(text, message):
 def test_missing_recipe_file(tmp_path):
     with pytest.raises(RecipeError, match="not found"):
         load_recipe(tmp_path / "absent.toml")
+
+
+def test_largest_seed_is_accepted():
+    assert parse_recipe("[finetune]\nseed = 4294967295\n").finetune.seed == 2**32 - 1

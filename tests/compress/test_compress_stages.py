@@ -9,15 +9,16 @@ import pytest
 
 from tinycompress.compress.cluster import cluster
 from tinycompress.compress.data import match_model
-from tinycompress.compress.evaluate import int8_accuracy, int8_weights, keras_accuracy
+from tinycompress.compress.evaluate import int8_accuracy, int8_weight_values, int8_weights, keras_accuracy
 from tinycompress.compress.keras_io import load_model
 from tinycompress.compress.prune import prune, resolve_schedule
 from tinycompress.compress.quantize import calibration_set, quantization_aware_training, to_float32, to_int8
 from tinycompress.compress.recipe import ClusterConfig, FinetuneConfig, PruneConfig, QuantizeConfig
-from tinycompress.compress.report import kernel_sparsity
+from tinycompress.compress.report import int8_tensors_of, kernel_sparsity
 from tinycompress.compress.train import outputs_are_probabilities
 from tinycompress.oracle import TflmOracle
 from tinycompress.progress import NullProgress
+from tinycompress.tflite import read_model
 
 pytestmark = pytest.mark.host
 
@@ -30,9 +31,9 @@ def cnn(keras3_cnn, digits):
     return loaded.model, match_model(digits, loaded.input_shape, loaded.num_outputs)
 
 
-def _weights_by_layer(tflite: bytes, names: list[str]) -> dict[str, list]:
-    weights = int8_weights(tflite)
-    return {name: [w for w in weights if w.belongs_to(name)] for name in names}
+def _weights_by_layer(model, tflite: bytes, names: list[str]) -> dict[str, list]:
+    matched = int8_tensors_of(model, int8_weights(tflite), int8_weight_values(tflite))
+    return {name: list(matched.get(name, {}).values()) for name in names}
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ def test_prune_alone_reaches_target_sparsity(cnn):
         assert abs(kernel_sparsity(stripped.get_layer(name)) - 0.5) <= 1 / kernel.size + 1e-9, name
     assert kernel_sparsity(stripped.get_layer("dw")) == 0.0
     tflite = to_int8(stripped, calibration_set(data, QuantizeConfig(calibration_samples=32), 0))
-    for name, tensors in _weights_by_layer(tflite, pruned).items():
+    for name, tensors in _weights_by_layer(stripped, tflite, pruned).items():
         assert len(tensors) == 1 and tensors[0].sparsity >= 0.5 - 1e-9, name
 
 
@@ -72,7 +73,7 @@ def test_cluster_alone_bounds_unique_values_per_channel(cnn):
     for name in clustered:
         assert len(np.unique(stripped.get_layer(name).kernel.numpy())) <= 6, name
     tflite = to_int8(stripped, calibration_set(data, QuantizeConfig(calibration_samples=32), 0))
-    by_layer = _weights_by_layer(tflite, ["conv", "pw", "fc", "dw"])
+    by_layer = _weights_by_layer(stripped, tflite, ["conv", "pw", "fc", "dw"])
     for name in clustered:
         # "conv" has BatchNormalization folded in: a per-output-channel scale keeps <= 6 values per channel.
         assert len(by_layer[name]) == 1 and by_layer[name][0].max_unique_per_channel <= 6, name
@@ -93,8 +94,14 @@ def test_int8_conversion_and_tflm_accuracy(cnn):
     agreement = np.mean(outputs.reshape(len(data.x_test), -1).argmax(-1) == float_predictions)
     assert agreement >= 0.9
     assert to_float32(model)[4:8] == b"TFL3"
+    graph = read_model(tflite)
     for tensor in int8_weights(tflite):
-        assert tensor.channels in (8, 16, 10) and tensor.max_unique_per_channel >= 1
+        node = graph.operators[tensor.op_index]
+        values = graph.tensors[node.inputs[1]].array()
+        per_channel = np.moveaxis(values, 3 if node.op == "DEPTHWISE_CONV_2D" else 0, 0).reshape(tensor.channels, -1)
+        assert tensor.channels in (8, 16, 10) and tensor.shape == values.shape
+        # not clustered: a channel of 8 to 16 int8 weights keeps more distinct values than any palette tested here
+        assert tensor.max_unique_per_channel == max(len(np.unique(row)) for row in per_channel) > 6, tensor
 
 
 def test_softmax_and_logits_are_told_apart(cnn, keras3_mlp_logits, digits):
@@ -116,7 +123,7 @@ def test_pcqat_keeps_zeros_and_clusters_in_int8(cnn):
     )
     assert scheme == "PCQAT"
     tflite = to_int8(qat_model, calibration_set(data, QuantizeConfig(calibration_samples=32), 0))
-    for name, tensors in _weights_by_layer(tflite, sorted(clustered)).items():
+    for name, tensors in _weights_by_layer(model, tflite, sorted(clustered)).items():
         assert len(tensors) == 1, name
         assert tensors[0].max_unique_per_channel <= 8, name
         assert tensors[0].sparsity >= 0.5 - 1e-9, name

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from shared_checks import digits_cnn_int8
 from tinycompress.profile.host import build_host_server
 from tinycompress.profile.report import LayerInfo, Target
 
@@ -21,28 +21,7 @@ def digits():
 @pytest.fixture(scope="session")
 def digits_tflite(digits) -> bytes:
     """A small CNN trained 3 epochs on digits, full-int8 (conv, depthwise, pool, dense, softmax)."""
-    from keras_int8 import tf, tf_keras
-
-    tf_keras.utils.set_random_seed(0)
-    layers = tf_keras.layers
-    model = tf_keras.Sequential([
-        layers.Input(digits.sample_shape),
-        layers.Conv2D(8, 3, padding="same", activation="relu"),
-        layers.DepthwiseConv2D(3, padding="same", activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(10),
-        layers.Softmax(),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(digits.x_train, digits.y_train, epochs=3, batch_size=32, verbose=0)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([x[None].astype(np.float32)] for x in digits.x_train[:64])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return digits_cnn_int8(digits)
 
 
 @pytest.fixture(scope="session")

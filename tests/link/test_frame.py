@@ -76,3 +76,14 @@ def test_decoder_bounds_an_endless_frame() -> None:
 def test_short_frame_is_rejected() -> None:
     with pytest.raises(FrameError, match="shorter"):
         decode_frame(cobs_encode(b"\x01\x02\x03"))
+
+
+def test_decoder_tells_noise_from_a_damaged_frame() -> None:
+    """Too few bytes for any frame is noise; a frame-sized run that fails its CRC may be a lost answer."""
+    damaged = bytearray(encode_frame(Frame(1, 0x84, 7, 0, b"\x01\x02\x03\x04")))
+    damaged[5] ^= 0x10
+    decoder = FrameDecoder()
+    items = decoder.feed(b"\x42\x00\x13\x37\x00" + bytes(damaged) + b"partial")
+    assert [(i.size, i.noise) for i in items] == [(1, True), (2, True), (len(damaged) - 2, False)]
+    assert decoder.partial
+    assert decoder.feed(b"\x00") and not decoder.partial

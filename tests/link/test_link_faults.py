@@ -7,6 +7,7 @@ wrong value.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 import time
@@ -17,6 +18,7 @@ import pytest
 from fake_device import (
     FakeDevice,
     FaultyLoopPort,
+    append,
     cut_and_die,
     drop_byte,
     duplicate_byte,
@@ -28,7 +30,8 @@ from fake_device import (
 from tinycompress.errors import LinkError
 from tinycompress.link import Command, DeviceLink, DeviceStatusError, Status
 from tinycompress.link.protocol import InfoTag
-from tinycompress.link.frame import Frame, encode_frame
+from tinycompress.link.frame import Frame, decode_frame, encode_frame
+from tinycompress.profile.session import connect, stream
 
 pytestmark = pytest.mark.host
 
@@ -72,23 +75,99 @@ def test_corrupted_answer_is_retried_never_used(fault: str) -> None:
     port.to_host = [FAULTS[fault](port)]
     result = link.invoke()
     assert result.output == SAMPLE[:4] and result.latency == 1000 + sum(SAMPLE)
-    assert link.stats.retries >= 1
+    assert link.stats.retries == 1  # one damaged answer, one repeat
 
 
 def test_garbage_before_answer_is_skipped() -> None:
+    """The banner and the answer arrive in one read: the frames after the damaged one are still used."""
     link, port = make_link()
     port.to_host = [prepend(b"\r\nboot banner v2\r\n\x00\x07\xff")]
     link.set_input(SAMPLE)
     assert link.invoke().output == SAMPLE[:4]
+    assert link.stats.retries == 0 and port.device.invokes == 1
+    assert link.stats.corrupted_frames == 1 and link.stats.noise == 1  # the banner; "07 ff" is too short for a frame
 
 
-@pytest.mark.parametrize("fault", [flip_bit(3, 1), drop_byte(2), duplicate_byte(3), prepend(b"\x05\x05")])
+class ByteByBytePort(FaultyLoopPort):
+    """Hands the host one byte per read, as a slow UART may: no frame arrives in one piece."""
+
+    @property
+    def in_waiting(self) -> int:
+        return min(1, self.loop.in_waiting)
+
+
+@pytest.mark.parametrize("port_type", [FaultyLoopPort, ByteByBytePort])
+def test_noise_byte_after_every_answer_costs_no_retry(port_type: type[FaultyLoopPort]) -> None:
+    port = port_type(FakeDevice(input_bytes=16, output_bytes=4))
+    port.to_host = [append(b"\x42")] * 100
+    link = DeviceLink(port, URL, timeout=0.3)
+    info = connect(link, boot_timeout=2)
+    inputs = np.arange(5 * 16).reshape(5, 16).astype(np.int8)
+    measured = stream(link, info, inputs)
+    assert measured.complete and [r.output for r in measured.results] == [x[:4].tobytes() for x in inputs]
+    assert link.stats.retries == 0 and link.stats.corrupted_frames == 0
+    assert link.stats.noise == link.stats.requests - 1  # each noise byte ends at the next answer's delimiter
+
+
+@pytest.mark.parametrize("fault", [flip_bit(3, 1), drop_byte(2), duplicate_byte(3)])
 def test_corrupted_request_is_nacked_and_repeated(fault) -> None:
     link, port = make_link()
     port.to_device = [fault]
     link.set_input(SAMPLE)
     assert bytes(port.device.input) == SAMPLE
-    assert link.stats.nacks + link.stats.retries >= 1
+    assert link.stats.retries == 1
+
+
+def test_nack_naming_the_request_repeats_it_at_once() -> None:
+    link, port = make_link()
+    link.set_input(SAMPLE)
+    port.to_device = [flip_bit(-3)]  # in the CRC: the device still reads the seq and names it in its NACK
+    assert link.invoke().output == SAMPLE[:4]
+    assert link.stats.nacks == 1 and link.stats.retries == 1 and link.stats.stale_frames == 0
+
+
+@pytest.mark.parametrize("nack_seq", [0, "previous"])
+def test_nack_of_noise_or_an_older_request_is_ignored(nack_seq: int | str) -> None:
+    """Only a NACK with the request's seq means the request was lost: any other is stale, never a reason to repeat."""
+    link, port = make_link()
+    link.set_input(SAMPLE)
+    seq = link._seq if nack_seq == "previous" else nack_seq  # invoke() will use link._seq + 1
+    port.to_host = [prepend(encode_frame(Frame(1, 0xFF, seq, Status.BAD_FRAME)))]
+    assert link.invoke().output == SAMPLE[:4]
+    assert link.stats.retries == 0 and link.stats.nacks == 0 and link.stats.stale_frames == 1
+    assert port.device.invokes == 1
+
+
+def test_noise_before_a_request_is_nacked_but_not_repeated() -> None:
+    """The device NACKs the noise (seq 0) and answers the request behind it: one SET_INPUT per chunk."""
+    link, port = make_link()
+    port.to_device = [prepend(b"\x05\x05")]
+    link.set_input(SAMPLE)
+    assert bytes(port.device.input) == SAMPLE
+    assert link.stats.retries == 0 and link.stats.stale_frames == 1
+    assert sum(r.command == Command.SET_INPUT for r in port.device.requests) == 3
+
+
+def test_set_input_acknowledged_to_the_wrong_offset_is_retried_then_refused() -> None:
+    def wrong_end(data: bytes) -> bytes:
+        return encode_frame(dataclasses.replace(decode_frame(data[1:-1]), payload=b"\x05\x00\x00\x00"))
+
+    link, port = make_link()
+    port.to_host = [wrong_end] * 4
+    with pytest.raises(LinkError, match=r"answered SET_INPUT with a malformed payload 4 times \(SET_INPUT "
+                                        r"acknowledged up to byte 5, the chunk ends at byte 124\); host and firmware"):
+        link.set_input(SAMPLE)
+    assert link.stats.retries == 3 and link.stats.malformed_answers == 4
+
+
+def test_answer_in_another_protocol_version_is_refused() -> None:
+    """An OK answer with a sound CRC, but version 2 in its header: not trusted, like a v2 HELLO."""
+    link, port = make_link()
+    link.set_input(SAMPLE)
+    port.to_host = [lambda data: encode_frame(dataclasses.replace(decode_frame(data[1:-1]), version=2))]
+    with pytest.raises(LinkError, match=r"loop:// answered INVOKE in protocol v2, this host speaks v1; rebuild"):
+        link.invoke()
+    assert link.stats.retries == 0
 
 
 def test_stale_answer_with_old_sequence_number_is_ignored() -> None:
@@ -98,7 +177,7 @@ def test_stale_answer_with_old_sequence_number_is_ignored() -> None:
     port.to_host = [prepend(stale)]
     result = link.invoke()
     assert result.output == SAMPLE[:4]
-    assert link.stats.stale_frames >= 1
+    assert link.stats.stale_frames == 1 and link.stats.retries == 0
 
 
 def test_device_stopping_mid_frame_times_out_naming_port_and_command() -> None:
@@ -155,9 +234,38 @@ def test_slow_invoke_stretches_the_invoke_timeout() -> None:
     assert link.invoke().output == bytes(4)
     first = link.stats.retries
     assert first >= 1
-    for _ in range(2):  # later INVOKEs wait twice the slowest one seen: no more repeats
+    assert link.invoke_timeout >= 0.7  # none answered at its first try yet: twice the whole INVOKE
+    for _ in range(2):  # then twice the slowest first-try INVOKE: no more repeats
         assert link.invoke().output == bytes(4)
     assert link.stats.retries == first
+    assert 0.7 <= link.invoke_timeout < 2.0
+
+
+def lose(data: bytes) -> bytes:
+    return b""
+
+
+def test_lost_invoke_answers_leave_the_invoke_timeout_alone() -> None:
+    """10 % of INVOKE answers lost (twice in a row once): each costs one wait of the base timeout, no more.
+
+    Waiting for a lost answer once counted as INVOKE time, so every loss
+    doubled the next wait (5, 10, 20, 40 s...).
+    """
+    port = FaultyLoopPort(FakeDevice(input_bytes=16, output_bytes=4))
+    link = DeviceLink(port, URL, timeout=0.3)
+    link.connect(boot_timeout=2)
+    link.info()
+    lost = {3, 9, 10, 22, 35, 47}
+    for i in range(60):  # one SET_INPUT answer, then the INVOKE answer(s) of each sample
+        port.to_host += [None, lose, None] if i in lost else [None, None]
+    waits = []
+    for i in range(60):
+        sample = bytes((i + k) % 256 for k in range(16))
+        link.set_input(sample)
+        waits.append(link.invoke_timeout)
+        assert link.invoke().output == sample[:4]
+    assert link.stats.retries == len(lost) and not port.to_host
+    assert waits == [0.3] * 60  # the fake answers at once: twice its INVOKE time is below the base timeout
 
 
 def _digits_device(oracle, **override) -> FakeDevice:

@@ -57,6 +57,9 @@ def test_profile_on_emulated_board_is_bit_exact(built, demo_tflite_path: Path, t
         assert report["quantization"][role] == {"shape": list(tensor.shape), "scale": tensor.scale,
                                                 "zero_point": tensor.zero_point}
     assert report["link"]["retries"] == 0
+    versions = report["versions"]  # the compiler that built this firmware, the QEMU that ran it
+    assert versions["compiler"].split()[0] in ("arm-none-eabi-gcc", "riscv64-unknown-elf-gcc"), versions
+    assert versions["qemu"].startswith("QEMU emulator version "), versions
 
 
 def _alignment_slack(elf_path: Path) -> int:

@@ -17,7 +17,7 @@ import pytest
 
 from tinycompress.project.boards import get_board
 from tinycompress.project.model import ModelSources, model_sources_from_tflite
-from tinycompress.project.resources import PORTS_DIR
+from tinycompress.resources import ports_dir
 
 EMULATED = ("qemu-netduinoplus2", "qemu-mps3-an547", "qemu-riscv32")
 
@@ -86,9 +86,9 @@ def run_on_host(project: Path, workdir: Path) -> str:
     from tinycompress.codegen import runtime_sources
 
     sources = [project / "src" / "main.c", *sorted((project / "src" / "model").glob("*.c")),
-               *runtime_sources(), PORTS_DIR / "host" / "tc_port_host.c"]
+               *runtime_sources(), ports_dir() / "host" / "tc_port_host.c"]
     exe = workdir / "host_app"
-    includes = ["-I", str(PORTS_DIR / "include"), "-I", str(project / "src" / "runtime" / "include"),
+    includes = ["-I", str(ports_dir() / "include"), "-I", str(project / "src" / "runtime" / "include"),
                 "-I", str(project / "src" / "model")]
     cc = shutil.which("cc") or shutil.which("gcc")
     assert cc, "no host C compiler"

@@ -12,7 +12,9 @@ from tinycompress.cli import main
 from tinycompress.errors import BoardError
 from tinycompress.project.boards import get_board, load_boards
 from tinycompress.project.ports import FAMILIES
-from tinycompress.project.resources import PLATFORM_DIR
+from tinycompress.resources import boards_dir, platform_dir
+
+pytestmark = pytest.mark.host
 
 REQUIRED = {
     "nucleo_l4r5zi": "ststm32", "nucleo_f446re": "ststm32", "disco_f746ng": "ststm32",
@@ -39,12 +41,31 @@ def test_every_required_board_is_defined() -> None:
 @pytest.mark.parametrize("name", [n for n, p in REQUIRED.items() if p == "tinycompress-qemu"])
 def test_platform_manifest_agrees_with_board_file(name: str) -> None:
     board = get_board(name)
-    manifest = json.loads((PLATFORM_DIR / "boards" / f"{board.pio_board}.json").read_text())
+    manifest = json.loads((platform_dir() / "boards" / f"{board.pio_board}.json").read_text())
     assert manifest["upload"]["maximum_size"] == board.flash_bytes
     assert manifest["upload"]["maximum_ram_size"] == board.ram_bytes
     assert manifest["build"]["arch"] == board.arch
     assert shlex.split(manifest["build"]["cpu_flags"]) == list(board.cflags)
     assert shlex.split(manifest["build"]["libc_flags"]) == list(board.libc_flags)
+
+
+# Kernel chain head per core: the DSP extension (M4/M7), Helium (M55), plain C99 for the rest.
+RUNTIME_ARCH = {"cortex-m4f": "cortex-m-dsp", "cortex-m7": "cortex-m-dsp", "cortex-m55": "helium",
+                "rv32imc": "portable", "lx6": "portable", "lx7": "portable"}
+
+
+def test_every_board_builds_the_best_kernels_its_core_runs() -> None:
+    """RISC-V and Xtensa boards name no runtime_arch, and still get the portable kernels."""
+    for name in REQUIRED:
+        board = get_board(name)
+        assert board.runtime_arch == RUNTIME_ARCH[board.core], name
+
+
+def test_unknown_runtime_arch_is_refused(tmp_path) -> None:
+    text = (boards_dir() / "qemu-riscv32.toml").read_text().replace("[build]\n", '[build]\nruntime_arch = "vax"\n')
+    (tmp_path / "qemu-riscv32.toml").write_text(text)
+    with pytest.raises(BoardError, match="runtime_arch 'vax' is not one of cortex-m-dsp, helium, portable"):
+        load_boards(tmp_path)
 
 
 def test_unknown_board_names_the_known_ones() -> None:

@@ -21,7 +21,7 @@ from tinycompress.project.build import BuildResult, build_project
 from tinycompress.project.export import export_project
 from tinycompress.project.model import ModelSources
 from tinycompress.project.qemu import run_firmware, start_qemu
-from tinycompress.project.resources import PORTS_DIR
+from tinycompress.resources import ports_dir
 
 pytestmark = pytest.mark.emulator
 
@@ -154,5 +154,5 @@ def test_stack_overflow_is_a_fault(board_name: str, small_model: ModelSources, t
 
 
 def _fault_exit_code() -> int:
-    header = (PORTS_DIR / "include" / "tc_port.h").read_text()
+    header = (ports_dir() / "include" / "tc_port.h").read_text()
     return int(header.split("#define TC_PORT_EXIT_FAULT")[1].split()[0])

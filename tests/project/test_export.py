@@ -18,6 +18,8 @@ from tinycompress.project.fit import check_fit
 from tinycompress.project.model import ModelSources, model_sources_from_tflite
 from tinycompress.project.project import load_project
 
+pytestmark = pytest.mark.host
+
 
 def _text(project: Path, name: str) -> str:
     return (project / name).read_text()

@@ -15,11 +15,11 @@ from conftest import report_fields
 
 from tinycompress.cli import main
 from tinycompress.project.qemu import free_port
-from tinycompress.project.resources import REPO_ROOT
 
 pytestmark = pytest.mark.emulator
 
 CLI = [sys.executable, "-c", "from tinycompress.cli import main; main()"]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ import pytest
 from tinycompress.errors import ModelFormatError, TinyCompressError, UnsupportedError
 from tinycompress.tflite import read_model
 
+pytestmark = pytest.mark.host
+
 
 @pytest.fixture(scope="module")
 def small() -> bytes:
@@ -85,6 +87,17 @@ def test_float_model_is_rejected() -> None:
     data = keras_int8.convert_float(keras_int8.small_cnn())
     with pytest.raises(UnsupportedError, match="float32 input .* int8 model is expected"):
         read_model(data)
+
+
+def test_int8_input_without_quantization_says_so(small: bytes) -> None:
+    """The input is int8, so "an int8 model is expected" would be wrong: its scale and zero point are missing."""
+    def drop(model) -> None:
+        graph = model.subgraphs[0]
+        graph.tensors[graph.inputs[0]].quantization = None
+
+    with pytest.raises(ModelFormatError, match="the int8 input .* has no quantization parameters") as info:
+        read_model(_edited(small, drop))
+    assert "int8 model is expected" not in str(info.value) and "representative dataset" in str(info.value)
 
 
 def _set_scale(model, tensor: int, value: float) -> None:

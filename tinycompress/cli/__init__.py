@@ -8,6 +8,7 @@ import heavy libraries (TensorFlow) inside the command function, so
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -26,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "profile": "profile",
     "run": "run",
     "demo": "demo",
+    "tune": "tune",
+    "report": "report",
 }
 
 
@@ -39,7 +42,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tinycompress")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors, and TensorFlow's own log lines.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Compress a Keras model, compile it to C, run it on a microcontroller.
@@ -55,6 +58,8 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:  # read when TensorFlow is first imported: show its logs too
+        os.environ["TINYCOMPRESS_DEBUG"] = "1"
 
 
 for _name, _module in COMMANDS.items():

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from tinycompress.cli._common import print_json, progress_for, stdout
+from tinycompress.compress.metrics import TASKS
+from tinycompress.errors import CheckFailedError
+
+if TYPE_CHECKING:
+    from tinycompress.compress.pipeline import CompressResult
 
 _HELP = """Compress MODEL into a full-int8 .tflite, measuring accuracy after every step.
 
 \b
 MODEL  a Keras 3 .keras file, a Keras 2 .h5 file or a SavedModel directory
-DATA   a .npz with x_train, y_train, x_test, y_test (integer labels),
-       or the builtin name "digits" (scikit-learn's 8x8 digits)
+DATA   a .npz with x_train, y_train, x_test, y_test (integer labels:
+       classification; float targets shaped like the output: regression;
+       no y, or y equal to x: autoencoder, optionally with y_test_anomaly
+       0/1 per test sample for ROC AUC),
+       or the builtin name "digits" (scikit-learn's 8x8 digits), or
+       aeon:NAME, a time-series set shipped in the aeon wheel (aeon:BasicMotions)
 
 \b
 Stages: float eval -> prune + fine-tune -> cluster + fine-tune ->
@@ -21,8 +32,14 @@ int8 conversion (PTQ, or QAT with --recipe) -> int8 eval on the TFLM
 interpreter (what the microcontroller computes).
 
 \b
-OUT receives model_int8.tflite, model_float.keras (stripped float model)
-and report.json, all at once when the run succeeds.
+OUT receives model_int8.tflite, model_float.keras (stripped float model),
+report.json and report.html (the same figures with plots, self-contained;
+see `tinycompress report -h`), all at once when the run succeeds.
+
+\b
+The summary ends with checks on the int8 weights (sparsity reached,
+clusters kept): yes, NO with the layers that missed, or not requested.
+A failed check exits with code 9, after OUT is written.
 
 \b
 Examples:
@@ -32,6 +49,7 @@ Examples:
 
 \b
 A recipe (TOML, every key optional, unknown keys are errors):
+  [lowrank]  energy = 0.9            # or rank = 8: SVD-split Dense/1x1 Conv layers; layers = ["fc1"]
   [prune]    target_sparsity = 0.5   # 0 disables pruning
              schedule = "polynomial" # or "constant"; end_epoch = 1.5 or end_step = 60
              depthwise = false       # true: prune DepthwiseConv2D too (tfmot skips it)
@@ -44,41 +62,78 @@ Full reference: docs/compress.md.
 """
 
 
+task_option = click.option(
+    "--task", type=click.Choice(TASKS), default=None,
+    help="What the model does [default: detected from DATA]: picks the metric reported (accuracy, or "
+         "MSE/MAE/ROC AUC) and, when compressing, the fine-tuning loss (cross-entropy or MSE).")
+
+
 @click.command(help=_HELP)
 @click.argument("model", metavar="MODEL")
-@click.option("--data", "data", required=True, metavar="DATA", help='.npz file or "digits".')
+@click.option("--data", "data", required=True, metavar="DATA", help='.npz file, "digits" or aeon:NAME.')
 @click.option("--recipe", "recipe_path", metavar="RECIPE.toml", help="Compression recipe (defaults when absent).")
 @click.option("-o", "--out", "out", required=True, metavar="OUT", help="Output directory.")
 @click.option("--quiet", is_flag=True, help="No progress bars and no summary table.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
-def command(model: str, data: str, recipe_path: str | None, out: str, quiet: bool, as_json: bool) -> None:
+@click.option("--trust-model", is_flag=True,
+              help="Load MODEL even if it carries code (Lambda layers, custom objects); only for files you trust.")
+@task_option
+def command(model: str, data: str, recipe_path: str | None, out: str, quiet: bool, as_json: bool,
+            trust_model: bool, task: str | None) -> None:
     from tinycompress.compress.recipe import load_recipe
 
     recipe = load_recipe(recipe_path)
     from tinycompress.compress.pipeline import compress
+    from tinycompress.report import write_html_beside
 
     with progress_for(quiet) as progress:
-        result = compress(model, data, out, recipe, progress)
+        result = compress(model, data, out, recipe, progress, trust_model=trust_model,
+                          beside_report=write_html_beside, task=task)
+    finish(result, quiet=quiet, as_json=as_json)
+
+
+def finish(result: CompressResult, *, quiet: bool, as_json: bool) -> None:
+    """Print the report (JSON or tables), then fail if a check failed: its outputs are written but wrong."""
     report = result.report.to_dict()
     if as_json:
         print_json(report)
     elif not quiet:
         print_summary(report, str(result.out_dir))
+    raise_failed_checks(report, result.out_dir)
+
+
+def raise_failed_checks(report: dict[str, Any], out_dir: Path) -> None:
+    """A CheckFailedError naming every failed check of a compress report (``run`` shares it)."""
+    failed = {name: check for name, check in report["checks"].items() if check["status"] == "failed"}
+    if not failed:
+        return
+    reasons = "; ".join(f"check {name.replace('_', ' ')} failed: {check['detail']}" for name, check in failed.items())
+    cluster = report["recipe"]["cluster"]
+    fix = ("set [cluster] preserve_sparsity = true so clustering keeps the pruned zeros"
+           if "sparsity_reached" in failed and cluster["clusters"] > 0 and not cluster["preserve_sparsity"]
+           else "give the fine-tuning more epochs or change the recipe")
+    raise CheckFailedError(
+        f"{reasons}; the outputs were written to {out_dir} (see checks in report.json): {fix}, then compress again"
+    )
 
 
 def print_summary(report: dict[str, Any], out_dir: str) -> None:
-    """The human view of report.json: accuracy per stage, sizes, per-layer weights."""
+    """The human view of report.json: accuracy per stage, sizes, per-layer weights, checks."""
     from rich import box
     from rich.table import Table
 
-    stages = Table(title="accuracy (test set)", title_justify="left", box=box.SIMPLE_HEAD)
-    stages.add_column("stage")
-    stages.add_column("accuracy", justify="right")
-    for stage, value in report["accuracy"].items():
-        if value is not None:
-            label = "int8 (TFLM)" if stage == "int8" else stage
-            stages.add_row(label, f"{100 * value:.2f} %")
-    stdout.print(stages)
+    from tinycompress.compress.report import CHECK_FAILED, CHECK_NOT_REQUESTED, CHECK_PASSED
+
+    verdicts = {CHECK_PASSED: "yes", CHECK_FAILED: "[bold red]NO[/]", CHECK_NOT_REQUESTED: "not requested"}
+
+    stdout.print(metric_table(report, f"{report.get('task', 'classification')} metrics (test set)"))
+    if report.get("channels"):
+        cut = report["channels"]
+        stdout.print(
+            f"channel pruning: parameters {cut['params']['before']:,} -> {cut['params']['after']:,}, "
+            f"MACs {cut['macs']['before']:,} -> {cut['macs']['after']:,}",
+            highlight=False,
+        )
 
     layers = Table(title="layers (zeros, unique values per channel: int8 .tflite weights)", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("layer", "type", "params", "pruned", "clustered", "zeros", "uniq/ch"):
@@ -93,15 +148,47 @@ def print_summary(report: dict[str, Any], out_dir: str) -> None:
     stdout.print(layers)
     for note in report["notes"]:
         stdout.print(f"note: {note}", highlight=False)
-    for check, ok in report["checks"].items():
-        stdout.print(f"check {check.replace('_', ' ')}: {'yes' if ok else '[bold red]NO[/]'}")
+    for name, check in report["checks"].items():
+        verdict = verdicts[check["status"]]
+        detail = f" ({escape(check['detail'])})" if check["status"] != CHECK_NOT_REQUESTED else ""
+        stdout.print(f"check {name.replace('_', ' ')}: {verdict}{detail}", highlight=False, soft_wrap=True)
     size = report["size_bytes"]
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report["timing_s"].items())
+    device = "unknown (the C runtime cannot compile this model)" if size["weights"] is None else f"{size['weights']:,} B"
     stdout.print(
-        f"size: float32 {size['float32']:,} B -> int8 {size['int8']:,} B; TFLM arena {report['arena_bytes']:,} B\n"
-        f"time: {timing}\nwrote {out_dir}/ (model_int8.tflite, model_float.keras, report.json)",
+        f"size: .tflite float32 {size['float32']:,} B -> int8 {size['int8']:,} B; TFLM arena {report['arena_bytes']:,} B\n"
+        f"weights as stored on the device: {device}\n"
+        f"time: {timing}\nwrote {out_dir}/ (model_int8.tflite, model_float.keras, report.json, report.html)",
         highlight=False,
     )
+
+
+METRIC_LABELS = {"accuracy": "accuracy", "mse": "MSE", "mae": "MAE", "roc_auc": "ROC AUC"}
+_STAGE_LABELS = {"int8": "int8 (TFLM)", "host_int8": "int8, host (TFLM)"}
+
+
+def metric_table(report: dict[str, Any], title: str, device: str | None = None) -> Any:
+    """One row per measured stage, one column per metric the report holds (accuracy in %, errors as numbers)."""
+    from rich import box
+    from rich.table import Table
+
+    metrics = [name for name in METRIC_LABELS if report.get(name)]
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("stage")
+    for name in metrics:
+        table.add_column(METRIC_LABELS[name], justify="right")
+    labels = {**_STAGE_LABELS, **({"device": f"int8, on {device}"} if device else {})}
+    for stage in dict.fromkeys(stage for name in metrics for stage in report[name]):
+        values = [report[name].get(stage) for name in metrics]
+        if any(value is not None for value in values):
+            table.add_row(labels.get(stage, stage), *(_metric(name, value) for name, value in zip(metrics, values)))
+    return table
+
+
+def _metric(name: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:.2f} %" if name == "accuracy" else f"{value:.6g}"
 
 
 def _pct(value: float | None) -> str:

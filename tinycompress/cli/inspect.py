@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import click
 
-from tinycompress.cli._common import print_json, stdout
+from tinycompress.cli._common import optimize_option, print_json, print_table
 
 _HELP = """Show the layers of an int8 MODEL.tflite as tinycompress compiles them.
 
 \b
-Per layer: op, C kernel, shapes, MACs, constant bytes and where its output
-lives in the arena. Totals: MACs, weight bytes, the arena planned on the
-host (arena_bytes), the arena TFLM needs for the same model
-(tflm_arena_bytes, from its print_allocations()) and, when
-arm-none-eabi-gcc is installed, code and flash bytes of a Cortex-M4 build.
+Per layer: a short name (op#index:Keras layer, e.g. CONV_2D#0:conv2d),
+C kernel, shapes, MACs, constant bytes, how the weights are stored and
+why (--optimize), the arena bytes a packed layer decodes its weights into
+(scratch, counted in the arena), and where its output lives in the arena. Totals: MACs, weight bytes, the arena planned on the host
+(arena_bytes), the arena TFLM needs for the same model (tflm_arena_bytes,
+from its print_allocations()) and, when arm-none-eabi-gcc is installed,
+code and flash bytes of a Cortex-M4 build. Piped to a file, the table is
+plain text; --json keeps each layer's raw output tensor name in "tensor".
 
 \b
 Examples:
@@ -25,14 +28,17 @@ Examples:
 @click.command(help=_HELP)
 @click.argument("model", metavar="MODEL.tflite", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def command(model: str, as_json: bool) -> None:
+@optimize_option
+def command(model: str, as_json: bool, optimize: str) -> None:
     from pathlib import Path
 
     from tinycompress.codegen.summary import summarize
+    from tinycompress.tflite import read_model
     from tinycompress.tflite.reader import load_bytes
 
-    data, _ = load_bytes(Path(model))
-    report = summarize(data).to_dict()
+    data, what = load_bytes(Path(model))
+    read_model(data, what)  # errors name the file; summarize() verifies again before TFLM sees the bytes
+    report = summarize(data, optimize=optimize).to_dict()
     if as_json:
         print_json(report)
         return
@@ -40,20 +46,19 @@ def command(model: str, as_json: bool) -> None:
 
 
 def _table(report: dict) -> None:
-    from rich.table import Table
-
-    table = Table(title="layers", show_lines=False)
-    for column in ("#", "op", "kernel", "output", "MACs", "const B", "weights", "arena @"):
-        table.add_column(column, justify="right" if column in ("#", "MACs", "const B", "arena @") else "left")
+    columns = (("layer", False), ("kernel", False), ("output", False), ("MACs", True), ("const B", True),
+               ("weights", False), ("scratch B", True), ("arena @", True))
+    rows = [(layer["name"], layer["kernel"], "x".join(map(str, layer["output_shape"])), f"{layer['macs']:,}",
+             f"{layer['weights_bytes']:,}", layer["weights_storage"], f"{layer['scratch_bytes']:,}",
+             f"{layer['output_offset']:,}")
+            for layer in report["layers"]]
+    print_table("layers", columns, rows)
     for layer in report["layers"]:
-        table.add_row(str(layer["index"]), layer["op"], layer["kernel"],
-                      "x".join(map(str, layer["output_shape"])), f"{layer['macs']:,}",
-                      f"{layer['weights_bytes']:,}", layer["weights_storage"], str(layer["output_offset"]))
-    stdout.print(table)
+        if layer["weights_storage_reason"]:
+            click.echo(f"{layer['name']}: {layer['weights_storage']} ({layer['weights_storage_reason']})")
     ratio = report["arena_ratio"]
     code = "" if report["code_bytes"] is None else f"  code {report['code_bytes']:,} B (Cortex-M4 -Os)"
-    stdout.print(
+    click.echo(
         f"MACs {report['macs']:,}  weights {report['weights_bytes']:,} B  "
-        f"arena {report['arena_bytes']:,} B  (TFLM {report['tflm_arena_bytes']:,} B, x{ratio}){code}",
-        highlight=False,
+        f"arena {report['arena_bytes']:,} B  (TFLM {report['tflm_arena_bytes']:,} B, x{ratio}){code}"
     )

@@ -20,17 +20,42 @@ import numpy as np
 from tinycompress.codegen import runtime_include_dirs, runtime_sources
 from tinycompress.codegen.emit import GeneratedModel
 from tinycompress.errors import ToolError, VerificationError
+from tinycompress.resources import DEFAULT_RUNTIME_ARCH
 
 CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2")
 _HARNESS = Path(__file__).with_name("host_harness.c")
 _TIMEOUT = 300
+_COMPILER_FIX = "install gcc (apt install gcc) or set CC to a working C compiler"
+
+
+def host_runtime_sources() -> list[Path]:
+    """The runtime files the host build compiles: the portable kernels (plain C99, as
+    RISC-V, Xtensa and Cortex-M0 builds use them) over src/, so ``verify`` checks them against TFLM."""
+    return runtime_sources(DEFAULT_RUNTIME_ARCH)
 
 
 def compiler() -> str:
     cc = os.environ.get("CC", "gcc")
     if shutil.which(cc) is None:
-        raise ToolError(f"C compiler {cc!r} not found; install gcc (apt install gcc) or set CC")
+        raise ToolError(f"C compiler {_named(cc)} not found; {_COMPILER_FIX}")
     return cc
+
+
+def _named(cc: str) -> str:
+    return f"{cc!r} (from CC)" if "CC" in os.environ else repr(cc)
+
+
+def _compiler_works(cc: str) -> bool:
+    """Whether ``cc`` builds a trivial C program: tells a broken compiler from bad generated C."""
+    with temporary_dir() as tmp:
+        probe = Path(tmp) / "probe.c"
+        probe.write_text("int main(void) { return 0; }\n")
+        try:
+            proc = subprocess.run([cc, "-std=c99", str(probe), "-o", str(Path(tmp) / "probe")],
+                                  capture_output=True, timeout=_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return proc.returncode == 0
 
 
 @dataclass
@@ -42,8 +67,10 @@ class HostModel:
     trace: bool
 
     def run(self, samples: np.ndarray) -> np.ndarray:
-        """Run int8 samples (leading axis = samples); return outputs (or traces) per sample."""
-        data = np.ascontiguousarray(samples, dtype=np.int8).reshape(len(samples), -1)
+        """Run samples of the model's input type (leading axis = samples); return each
+        sample's output (or traces) as raw bytes, int8: a float32 output is viewed back by the caller."""
+        dtype = np.float32 if self.generated.input_dtype == "float32" else np.int8
+        data = np.ascontiguousarray(samples, dtype=dtype).reshape(len(samples), -1).view(np.int8)
         if data.shape[1] != self.generated.input_bytes:
             raise VerificationError(
                 f"samples have {data.shape[1]} bytes, the model input has {self.generated.input_bytes}"
@@ -91,16 +118,24 @@ def build_host(generated: GeneratedModel, workdir: Path, trace: bool = False,
     if trace:
         harness_defines.append("-DTC_TRACE_LAYERS")
     exe = workdir / ("model_trace" if trace else "model")
-    cmd = [compiler(), *CFLAGS, *harness_defines, *defines,
+    cc = compiler()
+    cmd = [cc, *CFLAGS, *harness_defines, *defines,
            *(f"-I{d}" for d in (workdir, *runtime_include_dirs())),
-           str(workdir / "model.c"), str(_HARNESS), *map(str, runtime_sources()), "-o", str(exe)]
+           str(workdir / "model.c"), str(_HARNESS), *map(str, host_runtime_sources()), "-o", str(exe)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise ToolError(f"the host build did not finish in {_TIMEOUT} s") from None
+    except OSError as exc:
+        raise ToolError(f"C compiler {_named(cc)} cannot be run ({exc.strerror or exc}); {_COMPILER_FIX}") from None
     if proc.returncode != 0:
-        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr[:300])
-        raise ToolError(f"the host build of the generated C failed: {first.strip()}; "
+        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr[:300]).strip()
+        if not _compiler_works(cc):
+            raise ToolError(
+                f"C compiler {_named(cc)} fails even on a trivial C program "
+                f"(exit {proc.returncode}: {first or 'no message'}); {_COMPILER_FIX}"
+            )
+        raise ToolError(f"the host build of the generated C failed: {first}; "
                         "this is a tinycompress bug, please report it with the model")
     return HostModel(exe, generated, trace)
 

@@ -15,15 +15,17 @@ import numpy as np
 
 from tinycompress import __version__
 from tinycompress.codegen import cgen
-from tinycompress.codegen.layers import Ctx
-from tinycompress.codegen.ops import OPS, check_supported
+from tinycompress.codegen.layers import Layer
+from tinycompress.codegen.ops import OPS, check_supported, prepare
 from tinycompress.codegen.plan import ArenaPlan, Buffer, Overlap, plan_arena
+from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, check_objective
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
 
 GENERATOR = "tinycompress.codegen"
 ALIGN = 4  # every activation starts on a word: word loads in optimised kernels stay legal
-_STRUCT_ROWS = {"tc_concat_requant_t": ("input_zero_point", "multiplier", "shift")}
+# <PREFIX>_INPUT_TYPE / _OUTPUT_TYPE of the graph's edge types (tc_runtime.h)
+_TYPE_MACROS = {"int8": "TC_TYPE_INT8", "float32": "TC_TYPE_FLOAT32"}
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,17 @@ class LayerInfo:
     output_bytes: int
     const_bytes: int
     storage: str = "-"
+    storage_reason: str = ""  # why the storage objective picked ``storage``
+    scratch_bytes: int = 0  # arena bytes the kernel decodes packed weights into (in arena_bytes)
 
 
 @dataclass(frozen=True)
 class GeneratedModel:
     """``model.c``/``model.h`` and their figures. ``weights_bytes`` counts every
     constant array (weights in their chosen storage, biases, requantization
-    tables): the model's flash data. ``arena_bytes`` is its only RAM."""
+    tables): the model's flash data. ``arena_bytes`` is its only RAM.
+    ``input_dtype``/``output_dtype`` are "int8", or "float32" for a float-I/O
+    model (QUANTIZE first, DEQUANTIZE last); the byte counts are of that type."""
 
     files: dict[str, str]
     prefix: str
@@ -57,22 +63,51 @@ class GeneratedModel:
     output_bytes: int
     layers: tuple[LayerInfo, ...]
     model_sha256: str
+    input_dtype: str = "int8"
+    output_dtype: str = "int8"
 
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
 
-def generate(model: Model, prefix: str = "tc_model") -> GeneratedModel:
-    """Compile a verified IR into ``model.c``/``model.h`` for the C runtime."""
+def generate(model: Model, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE) -> GeneratedModel:
+    """Compile a verified IR into ``model.c``/``model.h`` for the C runtime.
+
+    ``optimize`` ("size", "speed" or "balanced") picks each layer's weight storage
+    (codegen.storage); the decode scratches of packed convs are planned in the arena,
+    where they fit without growing it."""
     cgen.check_prefix(prefix)
+    check_objective(optimize)
     check_supported(model)
+    # Every op is validated and built once, here; a packed conv offered a decode scratch is
+    # rebuilt without it below when the scratch would grow the arena.
+    prepared = {op.index: prepare(model, op, optimize, scratch_ok=True) for op in model.operators}
+    layers = {index: layer for index, layer in prepared.items() if layer is not None}
     root = _view_roots(model)
-    compute = [op for op in model.operators if OPS[op.op].kernel is not None]
+    compute = [op for op in model.operators if op.index in layers]
     if not compute:
         raise UnsupportedError("the model has no compute layers (only reshapes); nothing to compile")
-    plan = _plan(model, root)
-    return _Emitter(model, prefix, root, plan, compute).run()
+    base = _plan(model, root, layers, {})
+    kept: dict[int, int] = {}
+    for index, layer in layers.items():
+        arena = layer.scratch and _plan(model, root, layers, {**kept, index: layer.scratch}).arena_bytes
+        if arena and arena <= base.arena_bytes:
+            kept[index] = layer.scratch
+    for index, layer in layers.items():
+        if layer.scratch and index not in kept:
+            rebuilt = prepare(model, model.operators[index], optimize, scratch_ok=False)
+            assert rebuilt is not None
+            rebuilt.storage_reason += (f"; {layer.storage} decoded into a {layer.scratch:,} B scratch "
+                                       "would grow the arena")
+            layers[index] = rebuilt
+    plan = _plan(model, root, layers, kept) if kept else base
+    return _Emitter(model, prefix, root, plan, compute, layers).run()
+
+
+def _scratch_id(op_index: int) -> int:
+    """The arena buffer id of an op's decode scratch (tensor ids are >= 0)."""
+    return -1 - op_index
 
 
 def _view_roots(model: Model) -> dict[int, int]:
@@ -85,7 +120,9 @@ def _view_roots(model: Model) -> dict[int, int]:
     return root
 
 
-def _plan(model: Model, root: dict[int, int]) -> ArenaPlan:
+def _plan(model: Model, root: dict[int, int], layers: dict[int, Layer], scratch: dict[int, int]) -> ArenaPlan:
+    """Tensor buffers, plus for each op index in ``scratch`` that many bytes alive during it;
+    ``layers`` (the compute ops') give the overlap gaps."""
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     size: dict[int, int] = {}
@@ -107,23 +144,43 @@ def _plan(model: Model, root: dict[int, int]) -> ArenaPlan:
     touch(model.outputs[0], len(model.operators))
     overlaps = []
     for op in model.operators:
-        spec = OPS[op.op]
-        if spec.kernel is None:
+        if op.index not in layers:
             continue
         writer = root.get(op.outputs[0], op.outputs[0])
-        for slot, gap in spec.gaps(Ctx(model, op)).items():
+        for slot, gap in layers[op.index].gaps.items():
             tensor = op.inputs[slot]
             reader = root.get(tensor, tensor)
             if (op.inputs.count(tensor) == 1 and not model.tensors[tensor].is_constant
                     and reader != writer and last[reader] == op.index and first[writer] == op.index):
                 overlaps.append(Overlap(reader, writer, gap))
     buffers = [Buffer(r, size[r], first[r], last[r], max(ALIGN, model.tensors[r].itemsize)) for r in size]
+    buffers += [Buffer(_scratch_id(op), n, op, op, ALIGN) for op, n in scratch.items()]
     return plan_arena(buffers, overlaps)
+
+
+def _input_preserved(model: Model, root: dict[int, int], plan: ArenaPlan, scratch: dict[int, int]) -> bool:
+    """Whether invoke leaves the input intact: no other arena buffer (tensor, or decode scratch
+    of the op indices in ``scratch``) shares a byte with it.
+
+    The planner may put a later layer's buffer over the input once it is
+    dead. The serial protocol must then refuse to run the model twice on one
+    input (INPUT_STALE in docs/protocol.md) instead of computing on garbage.
+    """
+    size: dict[int, int] = {}
+    for tensor in model.tensors:
+        buffer = root.get(tensor.index, tensor.index)
+        if buffer in plan.offsets:
+            size[buffer] = max(size.get(buffer, 0), tensor.nbytes)
+    size.update({_scratch_id(op): n for op, n in scratch.items()})
+    source = root.get(model.inputs[0], model.inputs[0])
+    start, end = plan.offsets[source], plan.offsets[source] + size[source]
+    return all(plan.offsets[b] + size[b] <= start or plan.offsets[b] >= end for b in size if b != source)
 
 
 class _Emitter:
     def __init__(self, model: Model, prefix: str, root: dict[int, int], plan: ArenaPlan,
-                 compute: list[Operator]) -> None:
+                 compute: list[Operator], layers: dict[int, Layer]) -> None:
+        self.layers = layers  # op index -> its kernel call's parameters
         self.m = model
         self.p = prefix
         self.P = prefix.upper()
@@ -132,12 +189,19 @@ class _Emitter:
         self.compute = compute
         self.layer_const = 0
 
+    def scratch(self) -> dict[int, int]:
+        """Op index -> bytes of its decode scratch, for the layers that have one."""
+        return {index: layer.scratch for index, layer in self.layers.items() if layer.scratch}
+
     def offset(self, tensor: int) -> int:
         return self.plan.offsets[self.root.get(tensor, tensor)]
 
     def pointer(self, tensor: int, name_if_const: str) -> str:
         if self.m.tensors[tensor].is_constant:
             return name_if_const
+        if self.m.tensors[tensor].dtype == "float32":
+            # Float-I/O edges: the planner aligns them to 4 bytes in the 16-byte aligned arena.
+            return f"((float *)(void *)({self.p}_arena + {self.offset(tensor)}))"
         return f"({self.p}_arena + {self.offset(tensor)})"
 
     def run(self) -> GeneratedModel:
@@ -186,6 +250,7 @@ class _Emitter:
             f"    return {self.p}_arena + {self.offset(self.m.outputs[0])};",
             "}",
             "",
+            *self.float_accessors(),
             f"tc_status_t {self.p}_invoke(void)",
             "{",
             "    tc_status_t status;",
@@ -204,7 +269,18 @@ class _Emitter:
             output_bytes=out.nbytes,
             layers=tuple(infos),
             model_sha256=self.m.sha256,
+            input_dtype=self.m.input.dtype,
+            output_dtype=out.dtype,
         )
+
+    def float_accessors(self) -> list[str]:
+        """Typed views of float32 edges, beside the byte accessors the protocol and harness use."""
+        lines: list[str] = []
+        for role, tensor, const in (("input", self.m.input, ""), ("output", self.m.output, "const ")):
+            if tensor.dtype == "float32":
+                lines += [f"{const}float *{self.p}_{role}_f32(void)", "{",
+                          f"    return {self.pointer(tensor.index, '')};", "}", ""]
+        return lines
 
     def banner(self) -> str:
         return "\n".join([
@@ -254,13 +330,18 @@ class _Emitter:
             f"#define {P}_OUTPUT_BYTES {self.m.output.nbytes}",
             f"#define {P}_ARENA_BYTES {self.plan.arena_bytes}",
             f"#define {P}_NUM_LAYERS {num_layers}",
+            "/* 1 when invoke leaves the input intact; 0 when the arena plan reuses its bytes */",
+            f"#define {P}_INPUT_PRESERVED {int(_input_preserved(self.m, self.root, self.plan, self.scratch()))}",
             "",
             *self.tensor_macros("INPUT", self.m.input),
             *self.tensor_macros("OUTPUT", self.m.output),
             "",
             f"extern const char {p}_hash[];",
+            "/* the input and output tensors' bytes; float-I/O models add typed _f32 views */",
             f"int8_t *{p}_input(void);",
             f"const int8_t *{p}_output(void);",
+            *([f"float *{p}_input_f32(void);"] if self.m.input.dtype == "float32" else []),
+            *([f"const float *{p}_output_f32(void);"] if self.m.output.dtype == "float32" else []),
             f"tc_status_t {p}_invoke(void);",
             f"extern const tc_layer_info_t {p}_layers[{P}_NUM_LAYERS];",
             "#ifdef TC_PROFILE_LAYERS",
@@ -276,31 +357,37 @@ class _Emitter:
         ])
 
     def tensor_macros(self, role: str, tensor: Tensor) -> list[str]:
-        """Shape and quantization of the graph input or output, for the serial protocol's INFO.
+        """Type, shape and quantization of the graph input or output, for the serial protocol's INFO.
 
-        The verifier guarantees per-tensor int8 quantization at the graph's edges.
+        The verifier guarantees per-tensor int8 quantization, or float32, at the graph's edges.
+        A float32 edge holds real values: scale 1, zero point 0 state that.
         """
         name = f"{self.P}_{role}"
         quant = tensor.quant
-        zero_point = quant.zero_point[0] if quant.zero_point else 0
+        is_float = tensor.dtype == "float32"
+        zero_point = 0 if is_float or not quant.zero_point else quant.zero_point[0]
+        scale = 1.0 if is_float else quant.scale[0]
         dims = ", ".join(str(d) for d in tensor.shape) or "0"
         return [
-            f"/* {role.lower()}: real = scale * (q - zero_point) */",
+            f"/* {role.lower()}: real = scale * (q - zero_point)"
+            f"{'; float32 values are real already' if is_float else ''} */",
+            f"#define {name}_TYPE {_TYPE_MACROS[tensor.dtype]}",
             f"#define {name}_RANK {len(tensor.shape)}",
             f"#define {name}_DIMS {{{dims}}}",
-            f"#define {name}_SCALE {cgen.float_literal(quant.scale[0])}",
+            f"#define {name}_SCALE {cgen.float_literal(scale)}",
             f"#define {name}_ZERO_POINT ({zero_point})",
         ]
 
     def layer(self, index: int, op: Operator) -> tuple[str, str, LayerInfo]:
-        spec = OPS[op.op]
-        ctx = Ctx(self.m, op)
-        assert spec.params is not None and spec.kernel is not None
-        layer = spec.params(ctx)
-        kernel = layer.kernel or spec.kernel
+        layer = self.layers[op.index]
+        kernel = layer.kernel or OPS[op.op].kernel
+        assert kernel is not None
+        output = self.m.tensors[op.outputs[0]]
         base = f"{self.p}_l{index}"
         names = {suffix: f"{base}_{suffix}" for suffix in layer.arrays}
-        lines = [cgen.comment(f"layer {index}: {op.op} (node {op.index}) -> {ctx.out.name}")]
+        if layer.scratch:
+            names["scratch"] = f"({self.p}_arena + {self.plan.offsets[_scratch_id(op.index)]})"
+        lines = [cgen.comment(f"layer {index}: {op.op} (node {op.index}) -> {output.name}")]
         self.layer_const = 0
         for suffix, (dtype, values) in layer.arrays.items():
             lines.append(self.array(names[suffix], dtype, values))
@@ -325,19 +412,20 @@ class _Emitter:
         lines.append(f"static const {layer.params_type} {base} = {cgen.initializer(params)};")
         lines.append("")
         out = op.outputs[0]
-        out_ptr = self.pointer(out, "")
+        out_ptr = f"({self.p}_arena + {self.offset(out)})"  # bytes, whatever the output's type
         call = "\n".join([
-            f"    {cgen.comment(f'{index}: {op.op} {ctx.out.name}')}",
+            f"    {cgen.comment(f'{index}: {op.op} {output.name}')}",
             f"    {self.P}_BEGIN({index});",
             _call(kernel, args),
             f"    {self.P}_TICKS({index});",
             "    if (status != TC_OK) {",
             "        return status;",
             "    }",
-            f"    {self.P}_TRACE({index}, {out_ptr}, {ctx.out.nbytes});",
+            f"    {self.P}_TRACE({index}, {out_ptr}, {output.nbytes});",
         ])
-        info = LayerInfo(index, op.index, ctx.out.name, op.op, kernel, int(spec.macs(ctx)),
-                         out, self.offset(out), ctx.out.nbytes, self.layer_const, layer.storage)
+        info = LayerInfo(index, op.index, output.name, op.op, kernel, layer.macs,
+                         out, self.offset(out), output.nbytes, self.layer_const, layer.storage,
+                         layer.storage_reason, layer.scratch)
         return "\n".join(lines), call, info
 
     def const_input(self, lines: list[str], base: str, slot: int, op: Operator) -> str:
@@ -350,11 +438,6 @@ class _Emitter:
         return self.pointer(tensor.index, name)
 
     def array(self, name: str, dtype: str, values: np.ndarray) -> str:
-        if dtype in _STRUCT_ROWS:
-            rows = [cgen.initializer(dict(zip(_STRUCT_ROWS[dtype], (int(v) for v in row))), 2)
-                    for row in values]
-            body = cgen.wrap_values(rows)
-            return "\n".join([f"static const {dtype} {name}[{len(rows)}] = {{", *body, "};"])
         return cgen.array(name, dtype, values, f"{self.P}_ALIGNED")
 
     @staticmethod

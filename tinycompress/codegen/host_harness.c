@@ -2,7 +2,8 @@
  * host_harness.c - runs a generated model on the host for verification.
  *
  * Reads samples of <PREFIX>_INPUT_BYTES from stdin until EOF; for each one
- * invokes the model and writes <PREFIX>_OUTPUT_BYTES to stdout. Built with
+ * invokes the model and writes <PREFIX>_OUTPUT_BYTES to stdout (raw bytes:
+ * int8 values, or float32 ones for a float-I/O model). Built with
  * -DTC_TRACE_LAYERS, every layer's output is written too, in layer order,
  * before the model output. Exit code 3 reports a kernel error status.
  */

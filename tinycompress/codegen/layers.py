@@ -1,10 +1,11 @@
-"""Per-op knowledge: constraints, kernel parameters, MACs and overlap gaps.
+"""Per-op knowledge: one ``prepare_*`` per op family, mapped to op names by :mod:`ops`.
 
-One small function set per op family; :mod:`tinycompress.codegen.ops` maps op
-names to them in a single table. ``check_*`` raise ``UnsupportedError`` with
-the node index, so nothing is generated for a model we cannot compile;
-``params_*`` return the kernel's parameter struct as a dict whose keys are the
-C field names (constants precomputed on the host by ``quant``).
+A ``prepare_*`` validates its node and builds the kernel call in one pass: it
+raises ``UnsupportedError`` with the node index, so nothing is generated for a
+model we cannot compile, or returns a :class:`Layer` whose params are the
+kernel's parameter struct as a dict of C field names (constants precomputed on
+the host by ``quantization``, ``fixedpoint`` and ``packing``), with its MACs and
+overlap gaps. Views (no kernel) are validated and return ``None``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from tinycompress.codegen import quant
+from tinycompress.codegen import fixedpoint, packing, quantization
 from tinycompress.codegen.cgen import Raw
 from tinycompress.codegen.overlap import gap_from_reads, window_reads
+from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, choose_storage, storage_options
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
 from tinycompress.tflite.schema import ACTIVATIONS, PADDING
 
-FUSED_OK = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 MAX_ACTIVATION = 8 << 20  # elements of one activation tensor (8 MiB of int8, beyond any MCU's RAM)
 
 
@@ -43,14 +44,21 @@ class Layer:
     structs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     kernel: str | None = None
     storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8" or "-"
+    storage_reason: str = ""  # why the storage objective picked it (storage.choose_storage)
+    scratch: int = 0  # arena bytes the kernel decodes packed weights into ({scratch}), 0 for none
+    macs: int = 0  # multiply-accumulates (or elements touched) per inference, for reports
+    gaps: dict[int, int] = field(default_factory=dict)  # input slot -> overlap gap (codegen.overlap)
 
 
 class Ctx:
     """One node of one model, with helpers shared by every op."""
 
-    def __init__(self, model: Model, op: Operator) -> None:
+    def __init__(self, model: Model, op: Operator, optimize: str = DEFAULT_OBJECTIVE,
+                 scratch_ok: bool = False) -> None:
         self.model = model
         self.op = op
+        self.optimize = optimize  # the weight storage objective (codegen.storage)
+        self.scratch_ok = scratch_ok  # whether a packed conv may decode into an arena scratch
 
     def fail(self, problem: str) -> UnsupportedError:
         return UnsupportedError(
@@ -100,12 +108,13 @@ class Ctx:
     def activation(self) -> tuple[int, int]:
         code = self.op.options.get("activation", 0)
         name = ACTIVATIONS[code] if 0 <= code < len(ACTIVATIONS) else str(code)
-        self.need(name in FUSED_OK, f"uses fused activation {name} (supported: {', '.join(FUSED_OK)})")
-        return tuple(int(v) for v in quant.activation_range(name, scale(self.out), zp(self.out)))
+        self.need(name in quantization.FUSED_ACTIVATIONS,
+                  f"uses fused activation {name} (supported: {', '.join(quantization.FUSED_ACTIVATIONS)})")
+        return tuple(int(v) for v in quantization.activation_range(name, scale(self.out), zp(self.out)))
 
 
 def fields(params: Any) -> dict[str, Any]:
-    """quant.py's parameter dataclasses use the C struct's field names."""
+    """quantization's parameter dataclasses use the C struct's field names."""
     return dataclasses.asdict(params)
 
 
@@ -139,15 +148,24 @@ def _window(c: Ctx, kh: int, kw: int, dil: tuple[int, int]) -> dict[str, int]:
     c.need(sh >= 1 and sw >= 1 and dil[0] >= 1 and dil[1] >= 1, "has a stride or dilation below 1")
     c.need(len(c.t(0).shape) == 4 and len(c.out.shape) == 4, "needs 4-D NHWC input and output")
     _, h, w, _ = c.t(0).shape
-    oh, top = quant.compute_padding(h, kh, sh, dil[0], PADDING[pad_code])
-    ow, left = quant.compute_padding(w, kw, sw, dil[1], PADDING[pad_code])
+    oh, top = quantization.compute_padding(h, kh, sh, dil[0], PADDING[pad_code])
+    ow, left = quantization.compute_padding(w, kw, sw, dil[1], PADDING[pad_code])
     c.need(c.out.shape[0] == c.t(0).shape[0] and (oh, ow) == tuple(c.out.shape[1:3]),
            f"output shape {list(c.out.shape)} disagrees with its padding and strides")
     return {"stride_h": sh, "stride_w": sw, "dilation_h": dil[0], "dilation_w": dil[1],
             "pad_top": int(top), "pad_left": int(left)}
 
 
-def _filter(c: Ctx, slot: int, channels: int, axis: int) -> tuple[Tensor, np.ndarray]:
+def _window_gap(c: Ctx, kernel: tuple[int, int], win: dict[str, int], channel_of: np.ndarray | None) -> int:
+    """How far the output may trail the input in the arena (codegen.overlap)."""
+    reads = window_reads(_tuple4(c.t(0).shape), _tuple4(c.out.shape), kernel,
+                         (win["stride_h"], win["stride_w"]), (win["dilation_h"], win["dilation_w"]),
+                         (win["pad_top"], win["pad_left"]), channel_of)
+    return gap_from_reads(reads)
+
+
+def _filter(c: Ctx, slot: int, channels: int, axis: int) -> np.ndarray:
+    """The filter's scales, once its quantization is one the kernels take."""
     w = c.const(slot, "int8", "filter")
     q = w.quant
     c.need(q is not None, f"filter {w.name} is not quantized")
@@ -155,7 +173,7 @@ def _filter(c: Ctx, slot: int, channels: int, axis: int) -> tuple[Tensor, np.nda
     c.need(all(z == 0 for z in q.zero_point), f"filter {w.name} has a non-zero zero point")
     c.need(len(q.scale) in (1, channels) and (len(q.scale) == 1 or q.axis == axis),
            f"filter {w.name} has {len(q.scale)} scales for {channels} output channels")
-    return w, np.asarray(q.scale, np.float64)
+    return np.asarray(q.scale, np.float64)
 
 
 def _bias(c: Ctx, slot: int, channels: int) -> Tensor | None:
@@ -167,34 +185,42 @@ def _bias(c: Ctx, slot: int, channels: int) -> Tensor | None:
 
 
 def _requant(c: Ctx, layer: Layer, filter_scales: np.ndarray) -> dict[str, Any]:
-    mults, shifts = quant.conv_requant(scale(c.t(0)), filter_scales, scale(c.out))
+    mults, shifts = quantization.conv_requant(scale(c.t(0)), filter_scales, scale(c.out))
     layer.arrays["mult"] = ("int32", np.asarray(mults, np.int64))
     layer.arrays["shift"] = ("int32", np.asarray(shifts, np.int64))
     return {"multiplier": Raw("{mult}"), "shift": Raw("{shift}"), "per_channel": int(len(filter_scales) > 1)}
 
 
-def _weights(layer: Layer, w: Tensor, channel_axis: int, sparse_ok: bool) -> dict[str, Any]:
-    """The smallest storage the kernel accepts: dense int8, 4-bit palette indices
-    (clustered weights) or bitmap + nonzeros (pruned weights; FC and 1x1 conv only)."""
+def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
+             sparse_ok: bool) -> dict[str, Any]:
+    """The storage the objective ``c.optimize`` picks among those the kernel accepts: dense
+    int8, 4-bit palette indices (clustered weights) or bitmap + nonzeros (pruned weights; FC and
+    1x1 conv only); see codegen.storage. A packed conv may get a decode scratch in the arena."""
     dense = w.array()
-    palette = quant.pack_palette4(dense, channel_axis)
-    sparse = quant.pack_sparse8(dense) if sparse_ok and dense.any() else None
+    palette = packing.pack_palette4(dense, channel_axis)
+    sparse = packing.pack_sparse8(dense) if sparse_ok and dense.any() else None
     sizes = {"s8": dense.size,
              "palette4": palette.nbytes if palette is not None else None,
              "sparse8": sparse.nbytes if sparse is not None else None}
-    layer.storage = min((k for k, v in sizes.items() if v is not None), key=lambda k: sizes[k])
+    macs = c.out.size * (dense.size // dense.shape[channel_axis])
+    options = storage_options(kind, macs, dense.size, sizes, scratch=c.scratch_ok)
+    choice = choose_storage(options, c.optimize)
+    layer.storage, layer.storage_reason, layer.scratch = choice.storage, choice.reason, choice.scratch_bytes
+    scratch = {"scratch": Raw("{scratch}")} if choice.scratch_bytes else {}
     if layer.storage == "palette4" and palette is not None:
         layer.arrays["pal"] = ("int8", palette.palette.ravel())
         layer.arrays["idx"] = ("uint8", np.frombuffer(palette.indices, np.uint8))
         layer.structs["w"] = ("tc_palette4_t", {"palette": Raw("{pal}"), "indices": Raw("{idx}")})
-        return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(palette.indices)}
+        return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(palette.indices),
+                **scratch}
     if layer.storage == "sparse8" and sparse is not None:
         layer.arrays["bm"] = ("uint8", np.frombuffer(sparse.bitmap, np.uint8))
         layer.arrays["nz"] = ("int8", sparse.values)
         layer.arrays["rs"] = ("uint32", sparse.channel_start)
         layer.structs["w"] = ("tc_sparse8_t", {"bitmap": Raw("{bm}"), "values": Raw("{nz}"),
                                                "channel_start": Raw("{rs}")})
-        return {"format": Raw("TC_WEIGHTS_SPARSE8"), "data": Raw("&{w}"), "bytes": len(sparse.bitmap)}
+        return {"format": Raw("TC_WEIGHTS_SPARSE8"), "data": Raw("&{w}"), "bytes": len(sparse.bitmap),
+                **scratch}
     layer.arrays["w"] = ("int8", dense)
     return {"format": Raw("TC_WEIGHTS_S8"), "data": Raw("{w}"), "bytes": w.size}
 
@@ -206,7 +232,7 @@ def _bias_field(layer: Layer, b: Tensor | None) -> Raw:
     return Raw("{b}")
 
 
-def check_conv(c: Ctx) -> None:
+def prepare_conv(c: Ctx) -> Layer:
     c.arity(2, 3)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -214,54 +240,30 @@ def check_conv(c: Ctx) -> None:
     c.need(len(w.shape) == 4 and len(c.t(0).shape) == 4, "needs a 4-D input and OHWI filter")
     c.need(w.shape[3] == c.t(0).shape[3], "is a grouped convolution (filter depth != input depth)")
     c.need(c.out.shape[-1] == w.shape[0], "output depth differs from the filter count")
-    _filter(c, 1, w.shape[0], 0)
-    _bias(c, 2, w.shape[0])
-    _window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w")))
-    c.activation()
-
-
-def params_conv(c: Ctx) -> Layer:
-    w = c.t(1)
-    layer = Layer("tc_conv_params_t", {}, ["in0", "out0"])
-    _, scales = _filter(c, 1, w.shape[0], 0)
+    scales = _filter(c, 1, w.shape[0], 0)
+    bias = _bias(c, 2, w.shape[0])
+    kernel = (w.shape[1], w.shape[2])
+    win = _window(c, *kernel, (c.opt("dilation_h"), c.opt("dilation_w")))
     act_min, act_max = c.activation()
+    layer = Layer("tc_conv_params_t", {}, ["in0", "out0"],
+                  macs=c.out.size * w.shape[1] * w.shape[2] * w.shape[3],
+                  gaps={0: _window_gap(c, kernel, win, None)})
     layer.params.update({
         "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
-        "kernel_h": w.shape[1], "kernel_w": w.shape[2],
-        **_window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w"))),
+        "kernel_h": w.shape[1], "kernel_w": w.shape[2], **win,
         "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 0, w.shape[1] == w.shape[2] == 1),
-        "bias": _bias_field(layer, _bias(c, 2, w.shape[0])),
+        "weights": _weights(c, layer, w, "conv", 0, w.shape[1] == w.shape[2] == 1),
+        "bias": _bias_field(layer, bias),
         "requant": _requant(c, layer, scales),
     })
+    if w.shape[1] == w.shape[2] == 1 and win["pad_top"] == win["pad_left"] == 0:
+        # Pointwise: a matrix product per pixel, same parameters, results and write order.
+        layer.kernel = "tc_conv_1x1_s8"
     return layer
 
 
-def macs_conv(c: Ctx) -> int:
-    w = c.t(1)
-    return c.out.size * w.shape[1] * w.shape[2] * w.shape[3]
-
-
-def _window_gap(c: Ctx, kernel: tuple[int, int], channel_of: np.ndarray | None) -> int:
-    p = params_window(c, kernel)
-    reads = window_reads(_tuple4(c.t(0).shape), _tuple4(c.out.shape), kernel,
-                         (p["stride_h"], p["stride_w"]), (p["dilation_h"], p["dilation_w"]),
-                         (p["pad_top"], p["pad_left"]), channel_of)
-    return gap_from_reads(reads)
-
-
-def params_window(c: Ctx, kernel: tuple[int, int]) -> dict[str, int]:
-    dil = (c.op.options.get("dilation_h", 1), c.op.options.get("dilation_w", 1))
-    return _window(c, kernel[0], kernel[1], dil)
-
-
-def gaps_conv(c: Ctx) -> dict[int, int]:
-    w = c.t(1)
-    return {0: _window_gap(c, (w.shape[1], w.shape[2]), None)}
-
-
-def check_depthwise(c: Ctx) -> None:
+def prepare_depthwise(c: Ctx) -> Layer:
     c.arity(2, 3)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -273,78 +275,51 @@ def check_depthwise(c: Ctx) -> None:
            f"has {cout} output channels for {cin} input channels")
     mult = c.op.options.get("depth_multiplier", 0)
     c.need(mult in (0, cout // cin), f"depth_multiplier {mult} disagrees with the shapes")
-    _filter(c, 1, cout, 3)
-    _bias(c, 2, cout)
-    _window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w")))
-    c.activation()
-
-
-def params_depthwise(c: Ctx) -> Layer:
-    w = c.t(1)
-    cout = c.out.shape[-1]
-    layer = Layer("tc_depthwise_conv_params_t", {}, ["in0", "out0"])
-    _, scales = _filter(c, 1, cout, 3)
+    scales = _filter(c, 1, cout, 3)
+    bias = _bias(c, 2, cout)
+    kernel = (w.shape[1], w.shape[2])
+    win = _window(c, *kernel, (c.opt("dilation_h"), c.opt("dilation_w")))
     act_min, act_max = c.activation()
+    layer = Layer("tc_depthwise_conv_params_t", {}, ["in0", "out0"],
+                  macs=c.out.size * w.shape[1] * w.shape[2],
+                  gaps={0: _window_gap(c, kernel, win, np.arange(cout) // (cout // cin))})
     layer.params.update({
         "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
-        "kernel_h": w.shape[1], "kernel_w": w.shape[2],
-        **_window(c, w.shape[1], w.shape[2], (c.opt("dilation_h"), c.opt("dilation_w"))),
-        "depth_multiplier": cout // c.t(0).shape[3],
+        "kernel_h": w.shape[1], "kernel_w": w.shape[2], **win,
+        "depth_multiplier": cout // cin,
         "input_zero_point": zp(c.t(0)), "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 3, False), "bias": _bias_field(layer, _bias(c, 2, cout)),
+        "weights": _weights(c, layer, w, "depthwise", 3, False), "bias": _bias_field(layer, bias),
         "requant": _requant(c, layer, scales),
     })
     return layer
 
 
-def macs_depthwise(c: Ctx) -> int:
-    w = c.t(1)
-    return c.out.size * w.shape[1] * w.shape[2]
-
-
-def gaps_depthwise(c: Ctx) -> dict[int, int]:
-    w = c.t(1)
-    cin, cout = c.t(0).shape[3], c.out.shape[-1]
-    return {0: _window_gap(c, (w.shape[1], w.shape[2]), np.arange(cout) // (cout // cin))}
-
-
-def check_fully_connected(c: Ctx) -> None:
+def prepare_fully_connected(c: Ctx) -> Layer:
     c.arity(2, 3)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
     w = c.const(1, "int8", "weights")
     c.need(len(w.shape) == 2 and w.shape[1] > 0, "needs 2-D [units, depth] weights")
     c.need(c.op.options.get("weights_format", 0) == 0, "uses shuffled weights")
-    depth, units = w.shape[1], w.shape[0]
+    units, depth = w.shape
     c.need(c.t(0).size % depth == 0, f"input of {c.t(0).size} values is not a multiple of {depth}")
     c.need(c.out.size == c.t(0).size // depth * units, "output size disagrees with the weights")
-    _filter(c, 1, units, 0)
-    _bias(c, 2, units)
-    c.activation()
-
-
-def params_fully_connected(c: Ctx) -> Layer:
-    w = c.t(1)
-    units, depth = w.shape
-    layer = Layer("tc_fully_connected_params_t", {}, ["in0", "out0"])
-    _, scales = _filter(c, 1, units, 0)
+    scales = _filter(c, 1, units, 0)
+    bias = _bias(c, 2, units)
     act_min, act_max = c.activation()
+    layer = Layer("tc_fully_connected_params_t", {}, ["in0", "out0"], macs=c.out.size * depth)
     layer.params.update({
         "batches": c.t(0).size // depth, "input_depth": depth, "output_depth": units,
         "input_zero_point": zp(c.t(0)), "weights_zero_point": 0, "output_zero_point": zp(c.out),
         "act_min": act_min, "act_max": act_max,
-        "weights": _weights(layer, w, 0, True), "bias": _bias_field(layer, _bias(c, 2, units)),
+        "weights": _weights(c, layer, w, "fc", 0, True), "bias": _bias_field(layer, bias),
         "requant": _requant(c, layer, scales),
     })
     return layer
 
 
-def macs_fully_connected(c: Ctx) -> int:
-    return c.out.size * c.t(1).shape[1]
-
-
-def check_pool(c: Ctx) -> None:
+def prepare_pool(c: Ctx) -> Layer:
     c.arity(1, 1)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -353,12 +328,6 @@ def check_pool(c: Ctx) -> None:
            "has different input and output quantization")
     fh, fw = c.opt("filter_h"), c.opt("filter_w")
     c.need(fh >= 1 and fw >= 1, "has a filter size below 1")
-    _window(c, fh, fw, (1, 1))
-    c.activation()
-
-
-def params_pool(c: Ctx) -> Layer:
-    fh, fw = c.opt("filter_h"), c.opt("filter_w")
     win = _window(c, fh, fw, (1, 1))
     act_min, act_max = c.activation()
     return Layer("tc_pool_params_t", {
@@ -366,16 +335,8 @@ def params_pool(c: Ctx) -> Layer:
         "filter_h": fh, "filter_w": fw, "stride_h": win["stride_h"], "stride_w": win["stride_w"],
         "pad_top": win["pad_top"], "pad_left": win["pad_left"],
         "act_min": act_min, "act_max": act_max,
-    }, ["in0", "out0"])
-
-
-def macs_pool(c: Ctx) -> int:
-    return c.out.size * c.opt("filter_h") * c.opt("filter_w")
-
-
-def gaps_pool(c: Ctx) -> dict[int, int]:
-    ch = c.t(0).shape[3]
-    return {0: _window_gap(c, (c.opt("filter_h"), c.opt("filter_w")), np.arange(ch))}
+    }, ["in0", "out0"], macs=c.out.size * fh * fw,
+        gaps={0: _window_gap(c, (fh, fw), win, np.arange(c.t(0).shape[3]))})
 
 
 # ---------------------------------------------------------- elementwise ops
@@ -390,123 +351,129 @@ def _broadcastable(c: Ctx) -> None:
     c.need(tuple(full) == tuple(out), f"output shape {list(out)} is not the broadcast shape")
 
 
-def check_binary(c: Ctx) -> None:
+def _binary(c: Ctx, params_type: str, q: Any) -> Layer:
+    """ADD and MUL: 4-D broadcasting; in place only over an input of the output's shape
+    (the kernel's promise). ``q`` computes the quantization fields from the scales."""
     c.arity(2, 2)
     for slot in (0, 1):
         c.int8_act(c.t(slot), f"input {slot}")
     c.int8_act(c.out, "output")
     _broadcastable(c)
-    c.activation()
-
-
-def params_add(c: Ctx) -> Layer:
     a, b = c.t(0), c.t(1)
     act_min, act_max = c.activation()
-    q = fields(quant.add_params(scale(a), zp(a), scale(b), zp(b), scale(c.out), zp(c.out)))
-    return Layer("tc_add_params_t", {
+    fields_ = fields(q(scale(a), zp(a), scale(b), zp(b), scale(c.out), zp(c.out)))
+    return Layer(params_type, {
         "input1": shape4(a.shape), "input2": shape4(b.shape), "output": shape4(c.out.shape),
-        **q, "act_min": act_min, "act_max": act_max,
-    }, ["in0", "in1", "out0"])
+        **fields_, "act_min": act_min, "act_max": act_max,
+    }, ["in0", "in1", "out0"], macs=c.out.size,
+        gaps={s: 0 for s in (0, 1) if tuple(c.t(s).shape) == tuple(c.out.shape)})
 
 
-def params_mul(c: Ctx) -> Layer:
-    a, b = c.t(0), c.t(1)
-    act_min, act_max = c.activation()
-    q = fields(quant.mul_params(scale(a), zp(a), scale(b), zp(b), scale(c.out), zp(c.out)))
-    return Layer("tc_mul_params_t", {
-        "input1": shape4(a.shape), "input2": shape4(b.shape), "output": shape4(c.out.shape),
-        **q, "act_min": act_min, "act_max": act_max,
-    }, ["in0", "in1", "out0"])
+def prepare_add(c: Ctx) -> Layer:
+    return _binary(c, "tc_add_params_t", quantization.add_params)
 
 
-def macs_elementwise(c: Ctx) -> int:
-    return c.out.size
+def prepare_mul(c: Ctx) -> Layer:
+    return _binary(c, "tc_mul_params_t", quantization.mul_params)
 
 
-def gaps_binary(c: Ctx) -> dict[int, int]:
-    """In place only over an input of the output's shape (the kernel's promise)."""
-    return {s: 0 for s in (0, 1) if tuple(c.t(s).shape) == tuple(c.out.shape)}
-
-
-def gaps_unary(c: Ctx) -> dict[int, int]:
-    return {0: 0}
-
-
-def gaps_none(c: Ctx) -> dict[int, int]:
-    return {}
-
-
-def macs_none(c: Ctx) -> int:
-    return 0
-
-
-def check_unary(c: Ctx) -> None:
+def _unary(c: Ctx) -> None:
+    """One int8 input, one int8 output of as many elements."""
     c.arity(1, 1)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
     c.need(c.t(0).size == c.out.size, "changes the number of elements")
 
 
-def check_softmax(c: Ctx) -> None:
-    check_unary(c)
+def _in_place(c: Ctx, params_type: str, params: dict[str, Any]) -> Layer:
+    """An elementwise kernel that may write over its input."""
+    return Layer(params_type, params, ["in0", "out0"], macs=c.out.size, gaps={0: 0})
+
+
+def prepare_softmax(c: Ctx) -> Layer:
+    _unary(c)
     c.need(c.t(0).shape[-1] > 0, "has an empty last dimension")
     c.need(abs(scale(c.out) - 1 / 256) < 1e-9 and zp(c.out) == -128,
            "output is not quantized with scale 1/256 and zero point -128")
-
-
-def params_softmax(c: Ctx) -> Layer:
     depth = c.t(0).shape[-1]
-    q = fields(quant.softmax_params(c.op.options.get("beta", 1.0), scale(c.t(0))))
-    return Layer("tc_softmax_params_t", {"rows": c.t(0).size // depth, "depth": depth, **q},
-                 ["in0", "out0"])
-
-
-def check_logistic(c: Ctx) -> None:
-    check_unary(c)
-    c.need(abs(scale(c.out) - 1 / 256) < 1e-9 and zp(c.out) == -128,
-           "output is not quantized with scale 1/256 and zero point -128")
-
-
-def check_tanh(c: Ctx) -> None:
-    check_unary(c)
-    c.need(abs(scale(c.out) - 1 / 128) < 1e-9 and zp(c.out) == 0,
-           "output is not quantized with scale 1/128 and zero point 0")
+    q = fields(quantization.softmax_params(c.op.options.get("beta", 1.0), scale(c.t(0))))
+    return _in_place(c, "tc_softmax_params_t", {"rows": c.t(0).size // depth, "depth": depth, **q})
 
 
 def _lut(c: Ctx, table: np.ndarray) -> Layer:
     """An int8 -> int8 function tabulated on the host: one lookup per element on the device."""
-    layer = Layer("tc_lut_params_t", {"size": c.out.size, "table": Raw("{table}")}, ["in0", "out0"])
+    layer = _in_place(c, "tc_lut_params_t", {"size": c.out.size, "table": Raw("{table}")})
     layer.arrays["table"] = ("int8", np.asarray(table))
     return layer
 
 
-def params_logistic(c: Ctx) -> Layer:
-    return _lut(c, quant.logistic_table(scale(c.t(0)), zp(c.t(0))))
+def prepare_logistic(c: Ctx) -> Layer:
+    _unary(c)
+    c.need(abs(scale(c.out) - 1 / 256) < 1e-9 and zp(c.out) == -128,
+           "output is not quantized with scale 1/256 and zero point -128")
+    return _lut(c, fixedpoint.logistic_table(scale(c.t(0)), zp(c.t(0))))
 
 
-def params_tanh(c: Ctx) -> Layer:
-    return _lut(c, quant.tanh_table(scale(c.t(0)), zp(c.t(0))))
+def prepare_tanh(c: Ctx) -> Layer:
+    _unary(c)
+    c.need(abs(scale(c.out) - 1 / 128) < 1e-9 and zp(c.out) == 0,
+           "output is not quantized with scale 1/128 and zero point 0")
+    return _lut(c, fixedpoint.tanh_table(scale(c.t(0)), zp(c.t(0))))
 
 
-def params_relu(c: Ctx) -> Layer:
-    q = fields(quant.relu_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out), c.out.size))
-    return Layer("tc_relu_params_t", q, ["in0", "out0"])
+def prepare_relu(c: Ctx) -> Layer:
+    _unary(c)
+    q = fields(quantization.relu_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out), c.out.size))
+    return _in_place(c, "tc_relu_params_t", q)
 
 
-def params_relu6(c: Ctx) -> Layer:
-    q = fields(quant.relu6_params(scale(c.t(0)), zp(c.t(0)), c.out.size))
-    return Layer("tc_relu6_params_t", q, ["in0", "out0"])
+def prepare_relu6(c: Ctx) -> Layer:
+    _unary(c)
+    q = fields(quantization.relu6_params(scale(c.t(0)), zp(c.t(0)), c.out.size))
+    return _in_place(c, "tc_relu6_params_t", q)
 
 
-def params_requantize(c: Ctx) -> Layer:
-    q = fields(quant.requantize_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out),
-                                       c.out.size))
-    return Layer("tc_requantize_params_t", q, ["in0", "out0"])
+def _float_act(c: Ctx, tensor: Tensor, what: str) -> None:
+    """A float32 tensor at a float-I/O model's edge (QUANTIZE's input or DEQUANTIZE's output)."""
+    c.need(tensor.dtype == "float32", f"{what} {tensor.name} is {tensor.dtype}, not float32")
+    c.need(1 <= len(tensor.shape) <= 4 and tensor.size > 0,
+           f"{what} {tensor.name} has shape {list(tensor.shape)} (rank 1..4 supported)")
+    c.need(tensor.size <= MAX_ACTIVATION // 4,
+           f"{what} {tensor.name} has {tensor.size} elements, more than any microcontroller's RAM")
+
+
+def prepare_quantize(c: Ctx) -> Layer:
+    """int8 -> int8 requantization (in place), or float32 -> int8 on a float-I/O model's
+    input (reads 4 bytes per byte written: never in place)."""
+    c.arity(1, 1)
+    if c.t(0).dtype != "float32":
+        _unary(c)
+        q = fields(quantization.requantize_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out),
+                                                  c.out.size))
+        return _in_place(c, "tc_requantize_params_t", q)
+    _float_act(c, c.t(0), "input")
+    c.int8_act(c.out, "output")
+    c.need(c.t(0).size == c.out.size, "changes the number of elements")
+    return Layer("tc_quantize_f32_params_t", {
+        "size": c.out.size, "scale": float(np.float32(scale(c.out))), "zero_point": zp(c.out),
+    }, ["in0", "out0"], kernel="tc_quantize_f32_s8", macs=c.out.size)
+
+
+def prepare_dequantize(c: Ctx) -> Layer:
+    """int8 -> float32 on a float-I/O model's output."""
+    c.arity(1, 1)
+    c.int8_act(c.t(0), "input")
+    _float_act(c, c.out, "output")
+    c.need(c.t(0).size == c.out.size, "changes the number of elements")
+    return Layer("tc_dequantize_params_t", {
+        "size": c.out.size, "scale": float(np.float32(scale(c.t(0)))), "zero_point": zp(c.t(0)),
+    }, ["in0", "out0"], macs=c.out.size)
 
 
 # ------------------------------------------------------------- shape ops
 
-def check_view(c: Ctx) -> None:
+def prepare_view(c: Ctx) -> None:
+    """RESHAPE, SQUEEZE, EXPAND_DIMS: no kernel, the output shares the input's bytes."""
     c.need(len(c.op.inputs) >= 1 and c.has(0) and len(c.op.outputs) == 1, "has a malformed signature")
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -515,7 +482,7 @@ def check_view(c: Ctx) -> None:
     c.need(not c.t(0).is_constant, "reshapes a constant")
 
 
-def check_pad(c: Ctx) -> None:
+def prepare_pad(c: Ctx) -> Layer:
     c.arity(2, 3)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -525,15 +492,12 @@ def check_pad(c: Ctx) -> None:
     expect = tuple(int(d + p.sum()) for d, p in zip(c.t(0).shape, pads.array()))
     c.need(expect == tuple(c.out.shape), "output shape disagrees with the paddings")
     c.need(scale(c.t(0)) == scale(c.out) and zp(c.t(0)) == zp(c.out), "changes the quantization")
+    value = zp(c.out)
     if c.has(2):
-        value = c.const(2, "int8", "constant value")
-        c.need(value.size == 1, "has a non-scalar constant value")
-
-
-def params_pad(c: Ctx) -> Layer:
-    pads = c.t(1).array()
-    before = tuple(int(p[0]) for p in pads)
-    value = int(c.t(2).array().ravel()[0]) if c.has(2) else zp(c.out)
+        constant = c.const(2, "int8", "constant value")
+        c.need(constant.size == 1, "has a non-scalar constant value")
+        value = int(constant.array().ravel()[0])
+    before = tuple(int(p[0]) for p in pads.array())
     return Layer("tc_pad_params_t", {
         "input": shape4(c.t(0).shape), "output": shape4(c.out.shape),
         "before": _pad_before(before),
@@ -547,7 +511,7 @@ def _pad_before(before: tuple[int, ...]) -> dict[str, int]:
     return {"n": s[0], "h": s[1], "w": s[2], "c": s[3]}
 
 
-def check_mean(c: Ctx) -> None:
+def prepare_mean(c: Ctx) -> Layer:
     c.arity(2, 2)
     c.int8_act(c.t(0), "input")
     c.int8_act(c.out, "output")
@@ -556,23 +520,22 @@ def check_mean(c: Ctx) -> None:
     c.need(axes.size > 0 and all(-rank <= a < rank for a in axes), f"has axes {axes.tolist()}")
     kept = [d for i, d in enumerate(c.t(0).shape) if i not in {int(a) % rank for a in axes}]
     c.need(math.prod(kept) == c.out.size, "output size disagrees with the reduced axes")
-
-
-def params_mean(c: Ctx) -> Layer:
-    mask = quant.axis_mask(c.t(1).array().ravel().tolist(), len(c.t(0).shape))
-    q = fields(quant.mean_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out)))
+    mask = quantization.axis_mask(axes.tolist(), rank)
+    q = fields(quantization.mean_params(scale(c.t(0)), zp(c.t(0)), scale(c.out), zp(c.out)))
     return Layer("tc_mean_params_t", {"input": shape4(c.t(0).shape), "axis_mask": mask, **q},
-                 ["in0", "out0"])
+                 ["in0", "out0"], macs=c.t(0).size)
 
 
-def macs_mean(c: Ctx) -> int:
-    return c.t(0).size
+MAX_CONCAT_INPUTS = 10  # TFLM's kMaxInputNum; tc_runtime.h's TC_CONCAT_MAX_INPUTS
 
 
-def check_concat(c: Ctx) -> None:
+def prepare_concat(c: Ctx) -> Layer:
+    """What TFLM's Prepare accepts for int8 (it then copies bytes): at most 10 inputs, no fused
+    activation, every input quantized exactly like the output (same float32 scale and zero point)."""
     n = len(c.op.inputs)
-    c.need(1 <= n <= 16 and all(c.has(i) for i in range(n)) and len(c.op.outputs) == 1,
-           f"has {n} inputs (1..16 supported)")
+    c.need(1 <= n <= MAX_CONCAT_INPUTS and all(c.has(i) for i in range(n)) and len(c.op.outputs) == 1,
+           f"has {n} inputs (TFLM concatenates 1..{MAX_CONCAT_INPUTS}); split it into concatenations "
+           f"of at most {MAX_CONCAT_INPUTS} inputs")
     for i in range(n):
         c.int8_act(c.t(i), f"input {i}")
     c.int8_act(c.out, "output")
@@ -585,26 +548,19 @@ def check_concat(c: Ctx) -> None:
         c.need(len(s) == rank and all(s[d] == c.out.shape[d] for d in range(rank) if d != axis),
                f"input {i} shape {list(s)} does not match the output {list(c.out.shape)}")
     c.need(sum(c.t(i).shape[axis] for i in range(n)) == c.out.shape[axis], "sizes do not add up")
-    c.need(c.op.options.get("activation", 0) == 0, "has a fused activation")
-
-
-def params_concat(c: Ctx) -> Layer:
-    n = len(c.op.inputs)
-    rank = len(c.out.shape)
-    axis = c.op.options.get("axis", 0) % rank
-    outer = math.prod(c.out.shape[:axis])
+    c.need(c.op.options.get("activation", 0) == 0, "has a fused activation (TFLM refuses it)")
+    for i in range(n):
+        t = c.t(i)
+        if np.float32(scale(t)) != np.float32(scale(c.out)) or zp(t) != zp(c.out):
+            raise UnsupportedError(
+                f"op CONCATENATION (node {c.op.index}) input {i} ({t.name}) is quantized with scale "
+                f"{scale(t):.9g}, zero point {zp(t)} but the output with scale {scale(c.out):.9g}, zero "
+                f"point {zp(c.out)}; TFLM concatenates int8 only without rescaling and refuses this; "
+                "convert the model again with the TFLite converter, which gives a concatenation's inputs "
+                "the output's quantization")
     layer = Layer("tc_concat_params_t", {}, ["inputs", "out0"])
     layer.arrays["copy"] = ("int32", np.array([math.prod(c.t(i).shape[axis:]) for i in range(n)]))
-    rows = [quant.concat_requant(scale(c.t(i)), zp(c.t(i)), scale(c.out), zp(c.out))
-            for i in range(n)]
-    requant: Any = Raw("NULL")
-    if any(r.multiplier for r in rows):
-        requant = Raw("{requant}")
-        layer.arrays["requant"] = ("tc_concat_requant_t", np.array([
-            [r.input_zero_point, r.multiplier, r.shift] for r in rows]))
     layer.params.update({
-        "num_inputs": n, "outer_size": outer, "copy_size": Raw("{copy}"),
-        "output_zero_point": zp(c.out), "requant": requant,
+        "num_inputs": n, "outer_size": math.prod(c.out.shape[:axis]), "copy_size": Raw("{copy}"),
     })
     return layer
-

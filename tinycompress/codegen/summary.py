@@ -2,10 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from tinycompress.codegen.emit import GeneratedModel
+from tinycompress.codegen.emit import GeneratedModel, LayerInfo
+from tinycompress.codegen.storage import DEFAULT_OBJECTIVE
 from tinycompress.tflite.ir import Model
+
+# The TF ops the converter fuses into a layer's output name after its main op
+# (activation, batch norm, bias): they name the fused extras, not the layer.
+_FUSED = re.compile(r"(Relu6?|FusedBatchNorm\w*|BiasAdd|batchnorm|Sigmoid|Tanh)\d*")
+
+
+def keras_layer(tensor_name: str) -> str | None:
+    """The Keras layer behind a converter tensor name, or None when the name does not carry one.
+
+    TFLite names an op's output ``model/conv2d_1/Conv2D`` (model scope, layer,
+    TF ops) or, after fusing, ``model/re_lu/Relu;model/batch_normalization/
+    FusedBatchNormV3;model/conv2d/Conv2D1``: the layer of the main op is the
+    first scope whose TF ops are not fused extras. Outputs the converter
+    renamed (``StatefulPartitionedCall:0``) carry none.
+    """
+    scopes = [_split(part) for part in tensor_name.split(";") if "/" in part]
+    if not scopes:
+        return None
+    main = next((scope for scope in scopes if not any(_FUSED.fullmatch(op) for op in scope[1])), scopes[0])
+    return main[0]
+
+
+def _split(scope: str) -> tuple[str, list[str]]:
+    """``model/layer/op/...`` (or ``layer/op``) into the layer and its TF ops."""
+    path = scope.split("/")
+    return (path[1], path[2:]) if len(path) >= 3 else (path[0], path[1:])
+
+
+def layer_name(layer: LayerInfo) -> str:
+    """A short readable name for reports: ``CONV_2D#3:conv2d_1`` (op, index, Keras layer when known).
+
+    Output tensor names run to a hundred characters; tables, the verify
+    message and report.json name a layer by this instead (the raw tensor
+    name stays in its own field).
+    """
+    keras = keras_layer(layer.name)
+    return f"{layer.op}#{layer.index}" + (f":{keras}" if keras else "")
 
 
 @dataclass(frozen=True)
@@ -27,7 +66,10 @@ class ModelSummary:
                 "op": info.op,
                 "kernel": info.kernel,
                 "weights_storage": info.storage,
-                "name": info.name,
+                "weights_storage_reason": info.storage_reason,
+                "scratch_bytes": info.scratch_bytes,
+                "name": layer_name(info),
+                "tensor": info.name,
                 "input_shapes": [list(m.tensors[i].shape) for i in op.inputs
                                  if i >= 0 and not m.tensors[i].is_constant],
                 "output_shape": list(m.tensors[info.output_tensor].shape),
@@ -54,9 +96,10 @@ class ModelSummary:
         }
 
 
-def summarize(tflite_bytes: bytes, prefix: str = "tc_model") -> ModelSummary:
-    """Read, verify and generate, ask TFLM for its arena and, when arm-none-eabi-gcc is
-    installed, link for a Cortex-M4 to measure code (``.text``) and flash."""
+def summarize(tflite_bytes: bytes, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE) -> ModelSummary:
+    """Read, verify and generate (weight storage by the ``optimize`` objective), ask TFLM for its
+    arena and, when arm-none-eabi-gcc is installed, link for a Cortex-M4 to measure code
+    (``.text``) and flash."""
     import shutil
 
     from tinycompress.codegen import generate
@@ -65,7 +108,7 @@ def summarize(tflite_bytes: bytes, prefix: str = "tc_model") -> ModelSummary:
     from tinycompress.tflite import read_model
 
     model = read_model(tflite_bytes)
-    generated = generate(model, prefix)
+    generated = generate(model, prefix, optimize)
     tflm = TflmOracle(tflite_bytes).arena_bytes()
     if shutil.which("arm-none-eabi-gcc") is None:
         return ModelSummary(model, generated, tflm)

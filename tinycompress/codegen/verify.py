@@ -4,6 +4,9 @@ Every output byte of every sample is compared. On a mismatch the model is
 rebuilt with per-layer tracing and the first mismatching sample is replayed
 through TFLM with all tensors preserved, which names the first layer whose
 output differs (the place to look for the bug).
+
+Float-I/O models (QUANTIZE float32 -> int8 first, DEQUANTIZE last) get float32
+samples, and their float32 outputs are compared byte for byte too.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import numpy as np
 
 from tinycompress.codegen.build import build_host, temporary_dir
 from tinycompress.codegen.emit import GeneratedModel, generate
+from tinycompress.codegen.summary import layer_name
 from tinycompress.errors import DataError
+from tinycompress.oracle import TflmOracle
 from tinycompress.progress import NullProgress, Progress
 from tinycompress.tflite import read_model
+from tinycompress.tflite.ir import Model
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,10 @@ class VerifyResult:
     weights_bytes: int
     tflm_arena_bytes: int
     macs: int
-    max_abs_diff: int
+    max_abs_diff: int | float  # int8 steps, or real values for a float32 output
     first_diverging_layer: str | None
     first_diverging_index: int | None
+    first_diverging_tensor: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -43,22 +50,45 @@ def random_inputs(shape: tuple[int, ...], samples: int, seed: int = 0) -> np.nda
     return rng.integers(-128, 128, size=(samples, *shape), dtype=np.int16).astype(np.int8)
 
 
+def random_float_inputs(shape: tuple[int, ...], samples: int, scale: float, zero_point: int,
+                        seed: int = 0) -> np.ndarray:
+    """float32 samples for a float-I/O model, over the int8 range its QUANTIZE maps them to.
+
+    They reach a little beyond it (saturation), and a quarter sit on rounding
+    ties (half-way between two int8 codes), where float and double division differ.
+    """
+    rng = np.random.default_rng(seed)
+    codes = rng.uniform(-136.0, 136.0, size=(samples, *shape))
+    ties = rng.random(codes.shape) < 0.25
+    codes[ties] = np.floor(codes[ties]) + 0.5
+    return ((codes - zero_point) * np.float32(scale)).astype(np.float32)
+
+
+def model_inputs(model: Model, samples: int, seed: int = 0) -> np.ndarray:
+    """Random samples of the model's input type: int8 codes, or float32 values for a float input."""
+    shape = tuple(model.input.shape)
+    if model.input.dtype != "float32":
+        return random_inputs(shape, samples, seed)
+    quantize = next(op for op in model.operators if model.inputs[0] in op.inputs)
+    quant = model.tensors[quantize.outputs[0]].quant
+    assert quant is not None  # the codegen check requires a quantized int8 QUANTIZE output
+    return random_float_inputs(shape, samples, quant.scale[0], quant.zero_point[0], seed)
+
+
 def verify_tflite(tflite_bytes: bytes, inputs: np.ndarray | None = None, samples: int = 20,
                   seed: int = 0, prefix: str = "tc_model",
                   progress: Progress | None = None) -> VerifyResult:
-    """Compile ``tflite_bytes`` to C, run it and TFLM on the same int8 inputs, compare."""
+    """Compile ``tflite_bytes`` to C, run it and TFLM on the same inputs, compare every output byte."""
     model = read_model(tflite_bytes)
     generated = generate(model, prefix)
     shape = tuple(model.input.shape)
-    xs = random_inputs(shape, samples, seed) if inputs is None else _checked(inputs, shape)
+    xs = model_inputs(model, samples, seed) if inputs is None else _checked(inputs, shape, model.input.dtype)
     return verify_generated(tflite_bytes, generated, xs, progress)
 
 
 def verify_generated(tflite_bytes: bytes, generated: GeneratedModel, xs: np.ndarray,
                      progress: Progress | None = None) -> VerifyResult:
-    """Compare an already generated model with TFLM on int8 samples ``xs``."""
-    from tinycompress.oracle import TflmOracle
-
+    """Compare an already generated model with TFLM on samples ``xs`` of its input type."""
     progress = progress or NullProgress()
     oracle = TflmOracle(tflite_bytes)
     with temporary_dir() as tmp:
@@ -66,12 +96,12 @@ def verify_generated(tflite_bytes: bytes, generated: GeneratedModel, xs: np.ndar
         host = build_host(generated, Path(tmp))
         task.close()
         ours = host.run(xs)
-        ref = oracle.run_batch(xs, progress).reshape(len(xs), -1)
-        diff = np.abs(ours.astype(np.int16) - ref.astype(np.int16))
-        bad = np.flatnonzero(diff.any(axis=1))
+        ref = np.ascontiguousarray(oracle.run_batch(xs, progress)).reshape(len(xs), -1)
+        bad = np.flatnonzero((ours != ref.view(np.int8)).any(axis=1))
+        diff = np.abs(ours.view(ref.dtype).astype(np.float64) - ref.astype(np.float64))
         layer = None
         if bad.size:
-            layer = first_diverging_layer(tflite_bytes, generated, xs[bad[0]], Path(tmp))
+            layer = first_diverging_layer(oracle, generated, xs[bad[0]], Path(tmp))
     return VerifyResult(
         bit_exact=bad.size == 0,
         samples=len(xs),
@@ -80,15 +110,27 @@ def verify_generated(tflite_bytes: bytes, generated: GeneratedModel, xs: np.ndar
         weights_bytes=generated.weights_bytes,
         tflm_arena_bytes=oracle.arena_bytes(),
         macs=generated.macs,
-        max_abs_diff=int(diff.max()) if diff.size else 0,
-        first_diverging_layer=None if layer is None else generated.layers[layer].name,
+        max_abs_diff=_max_diff(diff, ref.dtype),
+        first_diverging_layer=None if layer is None else layer_name(generated.layers[layer]),
         first_diverging_index=layer,
+        first_diverging_tensor=None if layer is None else generated.layers[layer].name,
     )
 
 
-def _checked(inputs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _max_diff(diff: np.ndarray, dtype: np.dtype) -> int | float:
+    """Largest output difference: int8 steps, or a real value (NaN counts as infinite) for float32."""
+    if not diff.size:
+        return 0
+    if dtype == np.int8:
+        return int(diff.max())
+    return float(np.nan_to_num(diff, nan=np.inf).max())
+
+
+def _checked(inputs: np.ndarray, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     xs = np.asarray(inputs)
-    if xs.dtype != np.int8:
+    if dtype == "float32" and xs.dtype != np.float32:
+        raise DataError(f"inputs are {xs.dtype}; this model takes float32 inputs (it quantizes them itself)")
+    if dtype != "float32" and xs.dtype != np.int8:
         raise DataError(f"inputs are {xs.dtype}; quantize them to int8 with the model's input scale")
     per = int(np.prod(shape))
     if xs.size == 0 or xs.size % per:
@@ -96,22 +138,15 @@ def _checked(inputs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return xs.reshape(-1, *shape)
 
 
-def first_diverging_layer(tflite_bytes: bytes, generated: GeneratedModel, sample: np.ndarray,
+def first_diverging_layer(oracle: TflmOracle, generated: GeneratedModel, sample: np.ndarray,
                           workdir: Path) -> int | None:
     """Index of the first layer whose output differs from TFLM's for ``sample``."""
-    from tflite_micro.python.tflite_micro import runtime
-
     traced = build_host(generated, workdir, trace=True).run(sample[None])[0]
-    interp = runtime.Interpreter.from_bytes(
-        tflite_bytes, arena_size=max(len(tflite_bytes) * 10, 1 << 22),
-        intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
-    interp.set_input(sample.reshape(interp.get_input_details(0)["shape"]), 0)
-    interp.invoke()
+    theirs = oracle.tensors_after(sample, [layer.output_tensor for layer in generated.layers])
     start = 0
-    for layer in generated.layers:
+    for layer, expected in zip(generated.layers, theirs):
         ours = traced[start:start + layer.output_bytes]
         start += layer.output_bytes
-        theirs = np.asarray(interp.GetTensor(layer.output_tensor, 0)["tensor_data"]).view(np.int8)
-        if not np.array_equal(ours, theirs.ravel()):
+        if not np.array_equal(ours, expected):
             return layer.index
     return None

@@ -16,6 +16,7 @@ import numpy as np
 
 from tinycompress.compress import depthwise
 from tinycompress.compress.data import Dataset
+from tinycompress.compress.distill import SoftTargets
 from tinycompress.compress.recipe import ClusterConfig, FinetuneConfig
 from tinycompress.compress.tfenv import tf_keras, tfmot
 from tinycompress.compress.train import KeepZeros, finetune, zero_masks
@@ -37,6 +38,7 @@ def cluster(
     *,
     from_logits: bool,
     progress: Progress,
+    teacher: SoftTargets | None = None,
 ) -> tuple[Any, dict[str, list[str]], list[str]]:
     """Cluster and fine-tune ``model``.
 
@@ -75,7 +77,7 @@ def cluster(
     }
     unclustered = [layer for layer in wrapped.layers if not getattr(layer, "cluster_centroids", None)]
     finetune(wrapped, data, finetune_config, from_logits=from_logits, progress=progress,
-             description="cluster + fine-tune", callbacks=[KeepZeros(zero_masks(unclustered))])
+             description="cluster + fine-tune", callbacks=[KeepZeros(zero_masks(unclustered))], teacher=teacher)
     stripped = tfmot.clustering.keras.strip_clustering(wrapped)
     return (depthwise.plain(stripped) if config.depthwise else stripped), clustered, notes
 

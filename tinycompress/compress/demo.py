@@ -1,4 +1,5 @@
-"""The demo: small digits classifiers trained and saved with Keras 3, then compressed.
+"""The demo: small classifiers (digits, and a Conv1D on BasicMotions sensor data) trained
+and saved with Keras 3, then compressed.
 
 Models are saved the way a user on TF >= 2.16 saves one (a Keras 3
 ``.keras`` file), so the demo and the tests go through the same bridge a
@@ -22,9 +23,12 @@ from tinycompress.errors import InputError
 from tinycompress.fsutil import write_bytes_atomic
 from tinycompress.progress import NullProgress, Progress
 
-ARCHITECTURES = ("cnn", "dscnn")
+ARCHITECTURES = ("cnn", "dscnn", "har")
 # Epochs to a converged float model (the narrow DS-CNN with its batch norms needs more).
-DEFAULT_EPOCHS = {"cnn": 20, "dscnn": 30}
+DEFAULT_EPOCHS = {"cnn": 20, "dscnn": 30, "har": 60}
+# The data set each architecture is built for: har is human activity recognition on
+# accelerometer + gyroscope series (6 channels x 100 steps, 4 activities).
+DEMO_DATA = {"cnn": "digits", "dscnn": "digits", "har": "aeon:BasicMotions"}
 DEMO_RECIPE = Recipe(prune=PruneConfig(target_sparsity=0.5), cluster=ClusterConfig(clusters=16))
 
 
@@ -43,7 +47,9 @@ class DemoResult:
 
 def build(architecture: str, input_shape: tuple[int, ...] = (8, 8, 1), classes: int = 10) -> Any:
     """``cnn``: Conv-Conv-Pool-Dense-Dense. ``dscnn``: Conv-BN-ReLU, DepthwiseConv-BN-ReLU,
-    1x1 Conv-BN-ReLU, global average pooling, Dense (a DS-CNN in miniature)."""
+    1x1 Conv-BN-ReLU, global average pooling, Dense (a DS-CNN in miniature). ``har``:
+    two Conv1D-BN-ReLU-MaxPool blocks, global average pooling, Dense (sensor series,
+    ``input_shape`` is (steps, channels))."""
     import keras
 
     layers = keras.layers
@@ -71,16 +77,27 @@ def build(architecture: str, input_shape: tuple[int, ...] = (8, 8, 1), classes: 
         x = layers.GlobalAveragePooling2D(name="gap")(x)
         outputs = layers.Dense(classes, activation="softmax", name="fc")(x)
         return keras.Model(inputs, outputs, name="digits_dscnn")
+    if architecture == "har":
+        inputs = keras.Input(input_shape)
+        x = inputs
+        for block, filters in enumerate((16, 32), start=1):
+            x = layers.Conv1D(filters, 5, padding="same", use_bias=False, name=f"conv{block}")(x)
+            x = layers.BatchNormalization(name=f"bn{block}")(x)
+            x = layers.ReLU(name=f"relu{block}")(x)
+            x = layers.MaxPooling1D(2, name=f"pool{block}")(x)
+        x = layers.GlobalAveragePooling1D(name="gap")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="fc")(x)
+        return keras.Model(inputs, outputs, name="har_conv1d")
     raise InputError(f"unknown demo architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
 
 
 def train_demo_model(path: str | Path, architecture: str = "cnn", *, epochs: int | None = None,
                      data: Dataset | None = None, seed: int = 0,
                      progress: Progress | None = None) -> DemoModel:
-    """Train a demo model on digits with Keras 3 and save it as a Keras 3 ``.keras`` file."""
+    """Train a demo model on its data set with Keras 3 and save it as a Keras 3 ``.keras`` file."""
     import keras
 
-    data = data or load_dataset("digits")
+    data = data or load_dataset(DEMO_DATA[architecture])
     keras.utils.set_random_seed(seed)
     model = build(architecture, data.sample_shape, data.num_classes)
     epochs = epochs or DEFAULT_EPOCHS[architecture]
@@ -104,9 +121,17 @@ def train_demo_model(path: str | Path, architecture: str = "cnn", *, epochs: int
     return DemoModel(target, architecture, accuracy)
 
 
+def demo_model_name(architecture: str) -> str:
+    """The demo model's file name, after its data set (``digits_cnn.keras``, ``basicmotions_har.keras``)."""
+    if architecture not in ARCHITECTURES:
+        raise InputError(f"unknown demo architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+    data_name = DEMO_DATA[architecture].split(":")[-1].lower()
+    return f"{data_name}_{architecture}.keras"
+
+
 def run_demo(out_dir: str | Path, architecture: str = "cnn", progress: Progress | None = None) -> DemoResult:
     """Train the demo model into ``out_dir`` and compress it (sparsity 0.5, 16 clusters)."""
     out = Path(out_dir)
-    model = train_demo_model(out / f"digits_{architecture}.keras", architecture, progress=progress)
-    compressed = compress(model.path, "digits", out / "compressed", DEMO_RECIPE, progress)
+    model = train_demo_model(out / demo_model_name(architecture), architecture, progress=progress)
+    compressed = compress(model.path, DEMO_DATA[architecture], out / "compressed", DEMO_RECIPE, progress)
     return DemoResult(model, compressed)

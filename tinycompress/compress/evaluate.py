@@ -10,12 +10,15 @@ up in flash.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from tinycompress.compress.metrics import CLASSIFICATION, task_metrics
 from tinycompress.compress.tfenv import tf_keras
 from tinycompress.oracle import TflmOracle
 from tinycompress.progress import Progress
@@ -25,35 +28,34 @@ _WEIGHTED_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "TR
 
 @dataclass(frozen=True)
 class Int8Evaluation:
-    accuracy: float
+    """The int8 model on TFLM: ``metrics`` by report key (``accuracy``, or ``mse``/``mae``/``roc_auc``)."""
+
+    accuracy: float | None
     arena_bytes: int
     input_scale: float
     input_zero_point: int
     output_scale: float
     output_zero_point: int
+    metrics: dict[str, float | None] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Int8Weights:
-    """One weight tensor of a Conv/Depthwise/FullyConnected op in the int8 model."""
+    """One weight tensor of a Conv/Depthwise/FullyConnected op in the int8 model.
+
+    ``shape`` is TFLite's (output channels first); with ``op`` and the op
+    order it is what ties the tensor to its Keras layer, since the tensor's
+    name may be another layer's after batch-norm folding.
+    """
 
     op_index: int
     op: str
     tensor: str
+    shape: tuple[int, ...]
     channels: int
     size: int
     sparsity: float
     max_unique_per_channel: int
-
-    def belongs_to(self, layer_name: str) -> bool:
-        """Whether the converter named this tensor after Keras layer ``layer_name``.
-
-        TF names weight tensors ``<model>/<layer>/<op>`` (fused names are
-        joined with ``;``), so the layer is one whole path component; after
-        QAT, tfmot's wrapper adds a ``quant_`` prefix.
-        """
-        names = {layer_name, f"quant_{layer_name}"}
-        return any(names.intersection(part.split("/")[1:-1]) for part in self.tensor.split(";"))
 
 
 class _PredictProgress(tf_keras.callbacks.Callback):
@@ -68,22 +70,31 @@ class _PredictProgress(tf_keras.callbacks.Callback):
 def keras_accuracy(model: Any, x: np.ndarray, y: np.ndarray, *, progress: Progress,
                    description: str, batch_size: int = 64) -> float:
     """Top-1 accuracy of a (float) Keras model."""
-    task = progress.task(description, math.ceil(len(x) / batch_size))
+    return keras_metrics(model, x, y, progress=progress, description=description, batch_size=batch_size)["accuracy"]
+
+
+def keras_metrics(model: Any, x: np.ndarray, y: np.ndarray, *, progress: Progress, description: str,
+                  task: str = CLASSIFICATION, anomaly: np.ndarray | None = None,
+                  batch_size: int = 64) -> dict[str, float | None]:
+    """``task``'s metrics of a (float) Keras model on ``x`` against ``y`` (see ``metrics.task_metrics``)."""
+    bar = progress.task(description, math.ceil(len(x) / batch_size))
     try:
-        scores = model.predict(x, batch_size=batch_size, verbose=0, callbacks=[_PredictProgress(task)])
+        outputs = model.predict(x, batch_size=batch_size, verbose=0, callbacks=[_PredictProgress(bar)])
     finally:
-        task.close()
-    return float(np.mean(np.argmax(scores, axis=-1) == y))
+        bar.close()
+    return task_metrics(task, outputs, y, anomaly)
 
 
 def int8_accuracy(tflite: bytes, x: np.ndarray, y: np.ndarray, *, progress: Progress,
-                  description: str = "int8 on TFLM") -> Int8Evaluation:
-    """Top-1 accuracy of an int8 model on the TFLM interpreter, and its arena."""
+                  description: str = "int8 on TFLM", task: str = CLASSIFICATION,
+                  anomaly: np.ndarray | None = None) -> Int8Evaluation:
+    """``task``'s metrics of an int8 model on the TFLM interpreter (outputs dequantised), and its arena."""
     oracle = TflmOracle(tflite)
     outputs = oracle.run_batch(oracle.input.quantize(x), progress, description)
-    predictions = np.argmax(outputs.reshape(len(x), -1), axis=-1)
+    metrics = task_metrics(task, oracle.output.dequantize(outputs.reshape(len(x), -1)), y, anomaly)
     return Int8Evaluation(
-        accuracy=float(np.mean(predictions == y)),
+        accuracy=metrics.get("accuracy"),
+        metrics=metrics,
         arena_bytes=oracle.arena_bytes(),
         input_scale=oracle.input.scale,
         input_zero_point=oracle.input.zero_point,
@@ -92,15 +103,14 @@ def int8_accuracy(tflite: bytes, x: np.ndarray, y: np.ndarray, *, progress: Prog
     )
 
 
-def int8_weights(tflite: bytes) -> list[Int8Weights]:
-    """Zeros and distinct values per output channel of every int8 weight tensor."""
+def _weight_tensors(tflite: bytes) -> Iterator[tuple[int, str, str, np.ndarray, int]]:
+    """(op index, op, tensor name, int8 values, channel axis) of every int8 weight tensor, in op order."""
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
     op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
     graph = model.subgraphs[0]
-    found = []
     for index, op in enumerate(graph.operators):
         code = model.operatorCodes[op.opcodeIndex]
         name = op_names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
@@ -112,14 +122,28 @@ def int8_weights(tflite: bytes) -> list[Int8Weights]:
             continue
         values = np.frombuffer(bytes(data), dtype=np.int8).reshape([int(d) for d in tensor.shape])
         axis = tensor.quantization.quantizedDimension if tensor.quantization else 0
+        label = tensor.name.decode() if isinstance(tensor.name, bytes) else str(tensor.name)
+        yield index, name, label, values, axis
+
+
+def int8_weights(tflite: bytes) -> list[Int8Weights]:
+    """Zeros and distinct values per output channel of every int8 weight tensor."""
+    found = []
+    for index, name, label, values, axis in _weight_tensors(tflite):
         per_channel = np.moveaxis(values, axis, 0).reshape(values.shape[axis], -1)
         found.append(Int8Weights(
             op_index=index,
             op=name,
-            tensor=tensor.name.decode() if isinstance(tensor.name, bytes) else str(tensor.name),
+            tensor=label,
+            shape=tuple(int(d) for d in values.shape),
             channels=int(per_channel.shape[0]),
             size=int(values.size),
             sparsity=float(np.mean(values == 0)),
             max_unique_per_channel=max(len(np.unique(row)) for row in per_channel),
         ))
     return found
+
+
+def int8_weight_values(tflite: bytes) -> dict[int, np.ndarray]:
+    """The int8 weight values per op index (TFLite layout): what ties parallel same-shaped layers to their ops."""
+    return {index: values for index, _, _, values, _ in _weight_tensors(tflite)}

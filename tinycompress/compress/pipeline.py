@@ -10,27 +10,35 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from tinycompress.compress.channels import plan as plan_channels
+from tinycompress.compress.channels import prune_channels
 from tinycompress.compress.cluster import cluster
 from tinycompress.compress.data import load_dataset, match_model
-from tinycompress.compress.evaluate import int8_accuracy, int8_weights, keras_accuracy
+from tinycompress.compress.distill import soft_targets
+from tinycompress.compress.evaluate import int8_accuracy, int8_weight_values, int8_weights, keras_metrics
 from tinycompress.compress.keras_io import load_model, save_model
+from tinycompress.compress.lowrank import lowrank
+from tinycompress.compress.lowrank import plan as plan_lowrank
+from tinycompress.compress.metrics import CLASSIFICATION, metric_names
 from tinycompress.compress.prune import prune, resolve_schedule
 from tinycompress.compress.quantize import calibration_set, quantization_aware_training, to_float32, to_int8
 from tinycompress.compress.recipe import Recipe
-from tinycompress.compress.report import CompressReport, checks, layer_reports, quantization_info
+from tinycompress.compress.report import CompressReport, checks, layer_reports, measured_sizes, quantization_info
 from tinycompress.compress.train import outputs_are_probabilities
-from tinycompress.errors import InputError
-from tinycompress.fsutil import atomic_directory, write_bytes_atomic, write_text_atomic
+from tinycompress.fsutil import atomic_directory, check_output_dir, write_bytes_atomic, write_text_atomic
 from tinycompress.progress import NullProgress, Progress
 
 TFLITE_NAME = "model_int8.tflite"
 FLOAT_MODEL_NAME = "model_float.keras"
 REPORT_NAME = "report.json"
+COMMAND = "compress"
+STAGES = ("float", "channels", "lowrank", "pruned", "clustered", "qat", "int8")  # in report order
 
 
 @dataclass(frozen=True)
@@ -56,15 +64,14 @@ class _Timer:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse to replace a directory that is not an earlier compress output."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"output {out_dir} is a file; give a directory path for -o")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / REPORT_NAME).exists():
-        raise InputError(
-            f"output directory {out_dir} is not empty and holds no earlier {REPORT_NAME}; "
-            "give a new or empty directory so nothing of yours is replaced"
-        )
+@contextmanager
+def _spinner(progress: Progress, description: str) -> Iterator[None]:
+    """A task with no total around a step that reports nothing (the converter): the user sees what runs."""
+    task = progress.task(description, None)
+    try:
+        yield
+    finally:
+        task.close()
 
 
 def compress(
@@ -73,41 +80,99 @@ def compress(
     out_dir: str | Path,
     recipe: Recipe | None = None,
     progress: Progress | None = None,
+    *,
+    trust_model: bool = False,
+    beside_report: Callable[[Path, dict[str, Any]], object] | None = None,
+    task: str | None = None,
 ) -> CompressResult:
-    """Compress ``model_path`` with ``recipe`` and write the results to ``out_dir``."""
+    """Compress ``model_path`` with ``recipe`` and write the results to ``out_dir``.
+
+    ``trust_model`` lets a model file carry code (a ``Lambda`` layer, custom
+    objects) that loading runs; without it such a file is refused.
+    ``beside_report(path, report)`` is called with report.json's path and
+    content while the output is still temporary, so what it writes beside
+    it (the CLI's HTML report) is part of the output and of its marker.
+    ``task`` (classification, regression, autoencoder) overrides the task
+    detected from the data; it picks the fine-tuning loss and the metrics.
+    """
     recipe = recipe or Recipe()
     progress = progress or NullProgress()
     out = Path(out_dir)
     timer = _Timer()
     ft = recipe.finetune
     with timer.stage("load"):
-        check_out_dir(out)
-        data = load_dataset(data_spec)
-        loaded = load_model(model_path)
-        data = match_model(data, loaded.input_shape, loaded.num_outputs)
+        check_output_dir(out, COMMAND, inputs=(model_path, data_spec))
+        data = load_dataset(data_spec, task)
+        loaded = load_model(model_path, trust_model=trust_model)
+        data = match_model(data, loaded.input_shape, loaded.num_outputs,
+                           output_shape=tuple(int(d) for d in loaded.model.output_shape[1:]))
+        if recipe.channels.enabled:
+            plan_channels(loaded.model, recipe.channels)  # a bad keep or an untraceable model fails before training
+        if recipe.lowrank.enabled:
+            plan_lowrank(loaded.model, recipe.lowrank)  # so does a rank larger than a layer allows
     model = loaded.model
-    from_logits = not outputs_are_probabilities(model, data.x_test)
-    accuracy: dict[str, float | None] = {"float": None, "pruned": None, "clustered": None, "qat": None, "int8": None}
+    from_logits = data.task == CLASSIFICATION and not outputs_are_probabilities(model, data.x_test)
+    teacher = None
+    if recipe.distill.enabled:  # before any training: a model with no class scores to distil fails here
+        with timer.stage("teacher"):
+            teacher = soft_targets(model, data, recipe.distill, from_logits=from_logits)
+    distilled: dict[str, dict[str, float]] = {}
+    scores = {name: dict.fromkeys(STAGES) for name in metric_names(data.task, data.anomaly_test is not None)}
+
+    def measure(stage: str, measured: Any, description: str) -> None:
+        """The task's metrics of the float model after ``stage``, into ``scores``."""
+        found = keras_metrics(measured, data.x_test, data.y_test, progress=progress, description=description,
+                              task=data.task, anomaly=data.anomaly_test)
+        for name, value in found.items():
+            scores[name][stage] = value
 
     with timer.stage("evaluate_float"):
-        accuracy["float"] = keras_accuracy(model, data.x_test, data.y_test, progress=progress, description="float model")
-        float32_tflite = to_float32(model)
+        measure("float", model, "float model")
+        with _spinner(progress, "converting to float32 .tflite"):
+            float32_tflite = to_float32(model)
 
     pruned: dict[str, list[str]] = {}
     notes: list[str] = []
+    channels = None
+    if recipe.channels.enabled:
+        with timer.stage("channels"):
+            model, channels = prune_channels(model, data, recipe.channels, ft, from_logits=from_logits,
+                                             progress=progress, teacher=teacher)
+            if teacher:
+                distilled["channels"] = teacher.to_dict()
+            measure("channels", model, "channel-pruned model")
+            notes += channels.notes
+    if recipe.lowrank.enabled:
+        with timer.stage("lowrank"):
+            model, factorised = lowrank(model, data, recipe.lowrank, ft, from_logits=from_logits,
+                                        progress=progress, teacher=teacher)
+            if teacher and factorised.factors:
+                distilled["lowrank"] = teacher.to_dict()
+            measure("lowrank", model, "low-rank model")
+            notes += factorised.notes + [
+                f"layer {f.layer} factorised at rank {f.rank} ({f.energy:.1%} of its energy): "
+                f"{f.weights_before} -> {f.weights_after} weights and MACs per position"
+                for f in factorised.factors.values()
+            ]
     schedule = None
     if recipe.prune.enabled:
         with timer.stage("prune"):
             schedule = resolve_schedule(recipe.prune, data, ft)
-            model, pruned, prune_notes = prune(model, data, recipe.prune, ft, from_logits=from_logits, progress=progress)
-            accuracy["pruned"] = keras_accuracy(model, data.x_test, data.y_test, progress=progress, description="pruned model")
+            model, pruned, prune_notes = prune(model, data, recipe.prune, ft, from_logits=from_logits,
+                                               progress=progress, teacher=teacher)
+            if teacher:
+                distilled["pruned"] = teacher.to_dict()
+            measure("pruned", model, "pruned model")
             notes += prune_notes
 
     clustered: dict[str, list[str]] = {}
     if recipe.cluster.enabled:
         with timer.stage("cluster"):
-            model, clustered, cluster_notes = cluster(model, data, recipe.cluster, ft, from_logits=from_logits, progress=progress)
-            accuracy["clustered"] = keras_accuracy(model, data.x_test, data.y_test, progress=progress, description="clustered model")
+            model, clustered, cluster_notes = cluster(model, data, recipe.cluster, ft, from_logits=from_logits,
+                                                      progress=progress, teacher=teacher)
+            if teacher:
+                distilled["clustered"] = teacher.to_dict()
+            measure("clustered", model, "clustered model")
             notes += cluster_notes
 
     to_convert, scheme = model, None
@@ -115,29 +180,36 @@ def compress(
         with timer.stage("qat"):
             to_convert, scheme = quantization_aware_training(
                 model, data, ft, pruned=bool(pruned), clustered=bool(clustered),
-                from_logits=from_logits, progress=progress,
+                from_logits=from_logits, progress=progress, teacher=teacher,
             )
-            accuracy["qat"] = keras_accuracy(to_convert, data.x_test, data.y_test, progress=progress, description="QAT model")
+            if teacher:
+                distilled["qat"] = teacher.to_dict()
+            measure("qat", to_convert, "QAT model")
 
-    with timer.stage("convert"):
+    with timer.stage("convert"), _spinner(progress, "converting to int8 (TFLite converter, calibration)"):
         tflite = to_int8(to_convert, calibration_set(data, recipe.quantize, ft.seed))
     with timer.stage("evaluate_int8"):
-        evaluation = int8_accuracy(tflite, data.x_test, data.y_test, progress=progress)
-        accuracy["int8"] = evaluation.accuracy
+        evaluation = int8_accuracy(tflite, data.x_test, data.y_test, progress=progress, task=data.task,
+                                   anomaly=data.anomaly_test)
+        for name, value in evaluation.metrics.items():
+            scores[name]["int8"] = value
         weights = int8_weights(tflite)
 
-    layers = layer_reports(model, pruned, clustered, weights)
+    layers = layer_reports(model, pruned, clustered, weights, int8_weight_values(tflite))
     report = CompressReport(
         model=str(model_path),
         source_format=loaded.source_format,
         bridged=loaded.bridged,
         data=data.name,
         samples={"train": len(data.x_train), "test": len(data.x_test)},
-        accuracy=accuracy,
-        size_bytes={"float32": len(float32_tflite), "int8": len(tflite)},
+        task=data.task,
+        **scores,
+        size_bytes=measured_sizes(float32_tflite, tflite),
         arena_bytes=evaluation.arena_bytes,
         quantization=quantization_info(recipe.quantize.mode, scheme, evaluation),
         prune_schedule=dataclasses.asdict(schedule) if schedule else None,
+        channels=channels.to_dict() if channels else None,
+        distillation=distilled if teacher else None,
         layers=layers,
         int8_weights=weights,
         timing_s=timer.seconds,
@@ -146,9 +218,12 @@ def compress(
         notes=notes,
         files={"tflite": TFLITE_NAME, "float_model": FLOAT_MODEL_NAME, "report": REPORT_NAME},
     )
-    with timer.stage("write"), atomic_directory(out) as tmp:
+    with timer.stage("write"), atomic_directory(out, COMMAND) as tmp:
         write_bytes_atomic(tmp / TFLITE_NAME, tflite)
         save_model(model, tmp / FLOAT_MODEL_NAME)
         report.timing_s = dict(timer.seconds)
-        write_text_atomic(tmp / REPORT_NAME, json.dumps(report.to_dict(), indent=2) + "\n")
+        written = report.to_dict()
+        write_text_atomic(tmp / REPORT_NAME, json.dumps(written, indent=2) + "\n")
+        if beside_report is not None:
+            beside_report(tmp / REPORT_NAME, written)
     return CompressResult(out.resolve(), report)

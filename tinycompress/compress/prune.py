@@ -7,6 +7,7 @@ from typing import Any
 
 from tinycompress.compress import depthwise
 from tinycompress.compress.data import Dataset
+from tinycompress.compress.distill import SoftTargets
 from tinycompress.compress.recipe import FinetuneConfig, PruneConfig
 from tinycompress.compress.tfenv import tf_keras, tfmot
 from tinycompress.compress.train import finetune, steps_per_epoch
@@ -54,6 +55,7 @@ def prune(
     *,
     from_logits: bool,
     progress: Progress,
+    teacher: SoftTargets | None = None,
 ) -> tuple[Any, dict[str, list[str]], list[str]]:
     """Prune and fine-tune ``model``.
 
@@ -93,7 +95,7 @@ def prune(
     }
     finetune(
         wrapped, data, finetune_config, from_logits=from_logits, progress=progress,
-        description="prune + fine-tune", callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+        description="prune + fine-tune", callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], teacher=teacher,
     )
     stripped = tfmot.sparsity.keras.strip_pruning(wrapped)
     return (depthwise.plain(stripped) if config.depthwise else stripped), pruned_names, notes

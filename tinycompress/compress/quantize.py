@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinycompress.compress.data import Dataset
+from tinycompress.compress.distill import SoftTargets
 from tinycompress.compress.recipe import FinetuneConfig, QuantizeConfig
 from tinycompress.compress.tfenv import native_stderr_dropped, tf, tfmot
 from tinycompress.compress.train import KeepZeros, finetune, zero_masks
@@ -72,6 +73,7 @@ def quantization_aware_training(
     clustered: bool,
     from_logits: bool,
     progress: Progress,
+    teacher: SoftTargets | None = None,
 ) -> tuple[Any, str]:
     """Fine-tune ``model`` with fake quantization; return it and the scheme's name."""
     combine = tfmot.experimental.combine
@@ -92,5 +94,5 @@ def quantization_aware_training(
             'use [quantize] mode = "ptq"'
         ) from None
     finetune(qat_model, data, finetune_config, from_logits=from_logits, progress=progress,
-             description=f"{name} fine-tune", callbacks=[KeepZeros(zero_masks(qat_model.layers))])
+             description=f"{name} fine-tune", callbacks=[KeepZeros(zero_masks(qat_model.layers))], teacher=teacher)
     return qat_model, name

@@ -18,6 +18,43 @@ from tinycompress.errors import RecipeError
 CLUSTER_INITS = ("kmeans++", "linear", "density", "random")
 QUANTIZE_MODES = ("ptq", "qat")
 SCHEDULES = ("polynomial", "constant")
+CHANNEL_CRITERIA = ("l2", "bn_gamma", "taylor")
+SEED_LIMIT = 2**32  # tf_keras.utils.set_random_seed and NumPy take a 32-bit unsigned seed
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    """Structured pruning: the fraction of filters each layer keeps (``layers`` overrides ``keep`` by name).
+
+    ``criterion`` ranks filters by kernel L2 norm, by the following
+    BatchNormalization's |gamma|, or by the first-order Taylor estimate of
+    the loss change on training samples; ``steps`` rounds of prune → fine-tune
+    reach the target gradually.
+    """
+
+    keep: float = 1.0
+    criterion: str = "l2"
+    steps: int = 1
+    layers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return self.keep < 1 or any(fraction < 1 for fraction in self.layers.values())
+
+
+@dataclass(frozen=True)
+class LowRankConfig:
+    """Low-rank factorisation of Dense and 1x1 Conv layers: a fixed ``rank``, or the smallest rank
+    keeping ``energy`` of each kernel's squared singular values. ``layers`` limits it to those
+    layers (the classifier output is factorised only when named here)."""
+
+    rank: int = 0
+    energy: float = 0.0
+    layers: list[str] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return self.rank > 0 or self.energy > 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +101,20 @@ class QuantizeConfig:
 
 
 @dataclass(frozen=True)
+class DistillConfig:
+    """Knowledge distillation in every fine-tuning: ``alpha`` weighs the float model's soft targets
+    (softmax at ``temperature``, KL divergence scaled by T²) against the labels (``1 - alpha``);
+    ``alpha = 0`` trains on the labels alone."""
+
+    alpha: float = 0.0
+    temperature: float = 4.0
+
+    @property
+    def enabled(self) -> bool:
+        return self.alpha > 0
+
+
+@dataclass(frozen=True)
 class FinetuneConfig:
     """Fine-tuning after each stage (pruning, clustering, and QAT)."""
 
@@ -75,9 +126,12 @@ class FinetuneConfig:
 
 @dataclass(frozen=True)
 class Recipe:
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    lowrank: LowRankConfig = field(default_factory=LowRankConfig)
     prune: PruneConfig = field(default_factory=PruneConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     quantize: QuantizeConfig = field(default_factory=QuantizeConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,9 +143,12 @@ class Recipe:
 
 
 _SECTIONS: dict[str, type] = {
+    "channels": ChannelsConfig,
+    "lowrank": LowRankConfig,
     "prune": PruneConfig,
     "cluster": ClusterConfig,
     "quantize": QuantizeConfig,
+    "distill": DistillConfig,
     "finetune": FinetuneConfig,
 }
 
@@ -134,8 +191,28 @@ def _build_section(source: str, name: str, values: dict[str, Any]) -> Any:
     for key, value in values.items():
         if key not in fields:
             raise RecipeError(f"{source}: unknown key {key!r} in [{name}]; known keys: {', '.join(fields)}")
-        _check_type(source, name, key, value, fields[key].type)
+        if fields[key].type.startswith("dict"):
+            values = {**values, key: _fraction_table(source, name, key, value)}
+        elif fields[key].type.startswith("list"):
+            _name_list(source, name, key, value)
+        else:
+            _check_type(source, name, key, value, fields[key].type)
     return cls(**{k: (float(v) if "float" in fields[k].type and isinstance(v, int) else v) for k, v in values.items()})
+
+
+def _fraction_table(source: str, section: str, key: str, value: Any) -> dict[str, float]:
+    """A ``[section.key]`` table of layer name → number (ints become floats)."""
+    if not isinstance(value, dict):
+        raise RecipeError(f"{source}: [{section}] {key} must be a [{section}.{key}] table of layer = fraction")
+    for layer, fraction in value.items():
+        _check_type(source, f"{section}.{key}", layer, fraction, "float")
+    return {layer: float(fraction) for layer, fraction in value.items()}
+
+
+def _name_list(source: str, section: str, key: str, value: Any) -> None:
+    """A list of layer names, e.g. ``layers = ["fc1", "fc2"]``."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RecipeError(f"{source}: [{section}] {key} = {value!r} must be a list of layer names, e.g. [\"fc1\"]")
 
 
 def _check_type(source: str, section: str, key: str, value: Any, annotation: str) -> None:
@@ -153,6 +230,13 @@ def _check_type(source: str, section: str, key: str, value: Any, annotation: str
 
 def _check(source: str, r: Recipe) -> None:
     p, c, q, f = r.prune, r.cluster, r.quantize, r.finetune
+    for key, keep in [("keep", r.channels.keep), *((f"layers.{n}", v) for n, v in r.channels.layers.items())]:
+        if not 0 < keep <= 1:
+            raise RecipeError(f"{source}: [channels] {key} = {keep} is outside (0, 1]; give the fraction of filters kept, e.g. 0.5")
+    _one_of(source, "channels", "criterion", r.channels.criterion, CHANNEL_CRITERIA)
+    if r.channels.steps < 1:
+        raise RecipeError(f"{source}: [channels] steps = {r.channels.steps} must be >= 1 (prune → fine-tune rounds)")
+    _check_lowrank(source, r.lowrank)
     if not (0 <= p.target_sparsity < 1) or math.isnan(p.target_sparsity):
         raise RecipeError(f"{source}: [prune] target_sparsity = {p.target_sparsity} is outside [0, 1); use e.g. 0.5 (0 disables pruning)")
     _one_of(source, "prune", "schedule", p.schedule, SCHEDULES)
@@ -178,12 +262,36 @@ def _check(source: str, r: Recipe) -> None:
     _one_of(source, "quantize", "mode", q.mode, QUANTIZE_MODES)
     if q.calibration_samples < 1:
         raise RecipeError(f"{source}: [quantize] calibration_samples = {q.calibration_samples} must be >= 1")
+    _check_distill(source, r.distill)
     if f.epochs < 1:
         raise RecipeError(f"{source}: [finetune] epochs = {f.epochs} must be >= 1 (fine-tuning recovers accuracy after each stage)")
     if f.batch_size < 1:
         raise RecipeError(f"{source}: [finetune] batch_size = {f.batch_size} must be >= 1")
     if not (0 < f.learning_rate < 1):
         raise RecipeError(f"{source}: [finetune] learning_rate = {f.learning_rate} must be in (0, 1)")
+    if not 0 <= f.seed < SEED_LIMIT:
+        raise RecipeError(
+            f"{source}: [finetune] seed = {f.seed} is outside [0, {SEED_LIMIT}) (the random generators take 32 bits); "
+            "use e.g. seed = 0"
+        )
+
+
+def _check_lowrank(source: str, lr: LowRankConfig) -> None:
+    if lr.rank and lr.energy:
+        raise RecipeError(f"{source}: [lowrank] gives both rank and energy; give one of them")
+    if lr.rank < 0:
+        raise RecipeError(f"{source}: [lowrank] rank = {lr.rank} must be >= 1 (or 0 to disable factorisation)")
+    if not 0 <= lr.energy <= 1 or math.isnan(lr.energy):
+        raise RecipeError(f"{source}: [lowrank] energy = {lr.energy} is outside (0, 1]; use e.g. 0.9 (0 disables it)")
+    if lr.layers and not lr.enabled:
+        raise RecipeError(f"{source}: [lowrank] names layers but neither rank nor energy; add e.g. energy = 0.9")
+
+
+def _check_distill(source: str, d: DistillConfig) -> None:
+    if not 0 <= d.alpha <= 1 or math.isnan(d.alpha):
+        raise RecipeError(f"{source}: [distill] alpha = {d.alpha} is outside [0, 1]; use e.g. 0.5 (0 trains on the labels alone)")
+    if not 0 < d.temperature < math.inf:
+        raise RecipeError(f"{source}: [distill] temperature = {d.temperature} must be a number > 0; use e.g. 4")
 
 
 def _one_of(source: str, section: str, key: str, value: str, allowed: tuple[str, ...]) -> None:

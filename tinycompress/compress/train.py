@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from tinycompress.compress.data import Dataset
+from tinycompress.compress.metrics import CLASSIFICATION
+from tinycompress.compress.distill import SoftTargets
 from tinycompress.compress.recipe import FinetuneConfig
 from tinycompress.compress.tfenv import tf_keras
 from tinycompress.progress import Progress, Task
@@ -74,11 +76,24 @@ def outputs_are_probabilities(model: Any, x: np.ndarray) -> bool:
     return bool(np.all(out >= 0) and np.allclose(out.sum(axis=-1), 1.0, atol=1e-3))
 
 
-def compile_for_finetune(model: Any, config: FinetuneConfig, from_logits: bool) -> None:
+def task_loss(task: str, from_logits: bool, reduction: str = "sum_over_batch_size") -> Any:
+    """The training loss of ``task``: cross-entropy on class labels, else the mean squared error of the targets.
+
+    An autoencoder or a regression model fine-tuned with a classification
+    loss would drift from what it was trained for while the labels say nothing.
+    """
+    if task == CLASSIFICATION:
+        return tf_keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, reduction=reduction)
+    return tf_keras.losses.MeanSquaredError(reduction=reduction)
+
+
+def compile_for_finetune(model: Any, config: FinetuneConfig, from_logits: bool,
+                         teacher: SoftTargets | None = None, task: str = CLASSIFICATION) -> None:
+    """The task's loss, or with ``teacher`` the distillation loss (whose packed targets accuracy cannot read)."""
     model.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-        metrics=["accuracy"],
+        loss=teacher.loss(from_logits) if teacher else task_loss(task, from_logits),
+        metrics=[] if teacher or task != CLASSIFICATION else ["accuracy"],
     )
 
 
@@ -91,16 +106,17 @@ def finetune(
     progress: Progress,
     description: str,
     callbacks: list[Any] | None = None,
+    teacher: SoftTargets | None = None,
 ) -> None:
-    """Train ``model`` in place for ``config.epochs`` epochs (seeded, shuffled)."""
+    """Train ``model`` in place for ``config.epochs`` epochs (seeded, shuffled); distil from ``teacher`` if given."""
     tf_keras.utils.set_random_seed(config.seed)
-    compile_for_finetune(model, config, from_logits)
+    compile_for_finetune(model, config, from_logits, teacher, data.task)
     steps = steps_per_epoch(data, config)
     task = progress.task(description, steps * config.epochs)
     try:
         model.fit(
             data.x_train,
-            data.y_train,
+            teacher.targets(data.y_train) if teacher else data.y_train,
             batch_size=config.batch_size,
             epochs=config.epochs,
             shuffle=True,

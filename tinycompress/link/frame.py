@@ -14,10 +14,24 @@ DELIMITER = 0x00
 HEADER_BYTES = 4
 CRC_BYTES = 4
 MAX_FRAME_BYTES = 65536
+MIN_WIRE_BYTES = HEADER_BYTES + CRC_BYTES + 1  # the shortest frame, COBS-encoded, between its delimiters
 
 
 class FrameError(ValueError):
-    """A received frame is malformed (COBS, size or CRC); it is dropped whole."""
+    """A received frame is malformed (COBS, size or CRC); it is dropped whole.
+
+    ``size`` is how many bytes lay between its delimiters. Fewer than
+    ``MIN_WIRE_BYTES`` cannot be a damaged frame, only noise (a stray byte
+    between two frames), so the link skips those without repeating a request.
+    """
+
+    def __init__(self, message: str, size: int = 0) -> None:
+        super().__init__(message)
+        self.size = size
+
+    @property
+    def noise(self) -> bool:
+        return self.size < MIN_WIRE_BYTES
 
 
 @dataclass(frozen=True)
@@ -112,12 +126,18 @@ class FrameDecoder:
                     self._overflow = True
                 continue
             if self._overflow:
-                items.append(FrameError(f"more than {self._max} bytes without a delimiter"))
+                items.append(FrameError(f"more than {self._max} bytes without a delimiter", self._max + 2))
             elif self._buf:
                 try:
                     items.append(decode_frame(bytes(self._buf)))
                 except FrameError as exc:
+                    exc.size = len(self._buf)
                     items.append(exc)
             self._buf.clear()
             self._overflow = False
         return items
+
+    @property
+    def partial(self) -> bool:
+        """Bytes of an unfinished frame are buffered (its closing delimiter has not come yet)."""
+        return bool(self._buf) or self._overflow

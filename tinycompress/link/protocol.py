@@ -7,6 +7,7 @@ spec and against ``firmware/protocol/tc_proto.h``.
 from __future__ import annotations
 
 import enum
+import math
 import struct
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ class Command(enum.IntEnum):
     SET_INPUT = 0x03
     INVOKE = 0x04
     LAYER_PROFILE = 0x05
+    LOAD_INPUT = 0x06
 
 
 class Status(enum.IntEnum):
@@ -35,6 +37,8 @@ class Status(enum.IntEnum):
     INVOKE_FAILED = 0x06
     NO_PROFILE = 0x07
     NOT_INVOKED = 0x08
+    INPUT_STALE = 0x09
+    NO_INPUT_FILE = 0x0A
 
 
 class InfoTag(enum.IntEnum):
@@ -54,6 +58,7 @@ class InfoTag(enum.IntEnum):
     INPUT_QUANT = 0x0E
     OUTPUT_SHAPE = 0x0F
     OUTPUT_QUANT = 0x10
+    CORE_CLOCK_HZ = 0x11
 
 
 def status_name(code: int) -> str:
@@ -107,6 +112,7 @@ class DeviceInfo:
     input_quant: Quant | None = None
     output_shape: tuple[int, ...] | None = None
     output_quant: Quant | None = None
+    core_clock_hz: int | None = None  # 0 = the device does not know; None = firmware older than the record
     unknown_tags: tuple[int, ...] = field(default=())
 
 
@@ -178,6 +184,7 @@ _INFO_FIELDS = {
     InfoTag.INPUT_QUANT: ("input_quant", _quant),
     InfoTag.OUTPUT_SHAPE: ("output_shape", _shape),
     InfoTag.OUTPUT_QUANT: ("output_quant", _quant),
+    InfoTag.CORE_CLOCK_HZ: ("core_clock_hz", _u32),
 }
 
 
@@ -200,15 +207,48 @@ def parse_info(payload: bytes) -> DeviceInfo:
             unknown.append(tag)
             continue
         values[name] = parse(value)
-    return DeviceInfo(**values, unknown_tags=tuple(unknown))
+    info = DeviceInfo(**values, unknown_tags=tuple(unknown))
+    _check_info(info)
+    return info
+
+
+def _check_info(info: DeviceInfo) -> None:
+    """Records that contradict the protocol or each other: the answer cannot be trusted."""
+    if info.version is not None and info.version != PROTOCOL_VERSION:
+        raise PayloadError(f"INFO says protocol v{info.version} in a v{PROTOCOL_VERSION} frame")
+    if info.rx_max is not None and info.rx_max <= SET_INPUT_HEADER_BYTES:
+        raise PayloadError(f"INFO gives a {info.rx_max}-byte receive buffer, too small for any SET_INPUT")
+    for what, size, shape in (("input", info.input_bytes, info.input_shape),
+                              ("output", info.output_bytes, info.output_shape)):
+        if size == 0:
+            raise PayloadError(f"INFO gives a 0-byte {what}")
+        if size is not None and shape is not None and math.prod(shape) != size:
+            raise PayloadError(f"INFO gives a {size}-byte {what} of shape {list(shape)}")
+    if info.layers == 0:
+        raise PayloadError("INFO gives a model of 0 layers")
 
 
 def encode_set_input(offset: int, data: bytes) -> bytes:
     return struct.pack("<I", offset) + data
 
 
-def parse_set_input(payload: bytes) -> int:
-    return _u32(payload)
+def parse_set_input(payload: bytes, expected_end: int) -> int:
+    """The end offset the device acknowledged: the chunk's end, or the answer is malformed."""
+    end = _u32(payload)
+    if end != expected_end:
+        raise PayloadError(f"SET_INPUT acknowledged up to byte {end}, the chunk ends at byte {expected_end}")
+    return end
+
+
+def parse_load_input(payload: bytes, expected_bytes: int, expected_crc: int) -> int:
+    """LOAD_INPUT's answer: the device loaded exactly the host's bytes, or the answer is malformed."""
+    if len(payload) != 8:
+        raise PayloadError(f"LOAD_INPUT answer of {len(payload)} bytes, expected 8")
+    size, crc = struct.unpack("<II", payload)
+    if (size, crc) != (expected_bytes, expected_crc):
+        raise PayloadError(f"LOAD_INPUT loaded {size} bytes of CRC-32 {crc:08x}, the input is {expected_bytes} "
+                           f"bytes of CRC-32 {expected_crc:08x}")
+    return size
 
 
 def parse_invoke(payload: bytes, output_bytes: int | None) -> InvokeResult:
@@ -220,10 +260,13 @@ def parse_invoke(payload: bytes, output_bytes: int | None) -> InvokeResult:
     return InvokeResult(_u32(payload[:4]), bytes(output))
 
 
-def parse_layer_profile(payload: bytes) -> tuple[int, ...]:
+def parse_layer_profile(payload: bytes, layers: int | None) -> tuple[int, ...]:
+    """Per-layer counts; ``layers`` is the model's layer count when known (INFO or the model)."""
     if len(payload) < 2:
         raise PayloadError("LAYER_PROFILE answer has no layer count")
     count = _u16(payload[:2])
     if len(payload) != 2 + 4 * count:
         raise PayloadError(f"LAYER_PROFILE answer announces {count} layers but holds {len(payload) - 2} bytes")
+    if count == 0 or (layers is not None and count != layers):
+        raise PayloadError(f"LAYER_PROFILE answer has {count} layers, the model {layers or 'at least 1'}")
     return struct.unpack(f"<{count}I", payload[2:])

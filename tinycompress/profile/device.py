@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from tinycompress.errors import DataError, DeviceError
-from tinycompress.link import DeviceInfo, DeviceLink, open_link
+from tinycompress.compress.metrics import CLASSIFICATION
+from tinycompress.link import DeviceInfo, DeviceLink, Quant, open_link
 from tinycompress.link.client import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT_S
 from tinycompress.progress import NullProgress, Progress
 from tinycompress.profile.report import Target, build_report
@@ -61,8 +62,12 @@ def _f32(value: float) -> str:
 
 def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,
                  limit: int | None = None, progress: Progress | None = None,
-                 boot_timeout: float = 10.0) -> dict[str, Any]:
+                 boot_timeout: float = 10.0, task: str = CLASSIFICATION,
+                 anomaly: np.ndarray | None = None) -> dict[str, Any]:
     """Profile the firmware behind ``link`` on the test set ``x``/``y``.
+
+    ``y`` holds class labels, or the targets of a regression or autoencoder
+    ``task`` (``anomaly``: its 0/1 labels per test sample, for ROC AUC).
 
     Returns the report dict; ``report["complete"]`` is false when the device
     was lost part-way (the samples measured until then are all in it).
@@ -74,12 +79,13 @@ def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray |
     if limit is not None:
         x = x[:limit]
         y = None if y is None else y[:limit]
+        anomaly = None if anomaly is None else anomaly[:limit]
     if len(x) == 0:
         raise DataError("the test set is empty; give a data set with test samples or a --limit above 0")
     inputs = quantize_inputs(x, oracle)
     info = connect(link, boot_timeout=boot_timeout)
-    check_device(info, link.url, input_bytes=int(np.prod(oracle.input.shape)),
-                 output_bytes=int(np.prod(oracle.output.shape)),
+    output_bytes = int(np.prod(oracle.output.shape))
+    check_device(info, link.url, input_bytes=int(np.prod(oracle.input.shape)), output_bytes=output_bytes,
                  model_hash=hashlib.sha256(tflite).hexdigest())
     _check_tensors(info, oracle, link.url)
     if target.layers and info.layers is not None and info.layers != len(target.layers):
@@ -87,9 +93,11 @@ def profile_link(link: DeviceLink, tflite: bytes, x: np.ndarray, y: np.ndarray |
             f"the firmware on {link.url} has {info.layers} layers, the model {len(target.layers)}; "
             "rebuild and flash the project"
         )
+    link.expect(output_bytes=output_bytes, layers=len(target.layers) or info.layers)
     measured = stream(link, info, inputs, progress, description=f"profiling on {target.board}")
     host_outputs = oracle.run_batch(inputs[: len(measured.results)], progress, "TFLM reference (host)")
-    return build_report(target, measured, labels=y, host_outputs=host_outputs, url=link.url)
+    return build_report(target, measured, labels=y, host_outputs=host_outputs, url=link.url, task=task,
+                        output_quant=Quant(oracle.output.scale, oracle.output.zero_point), anomaly=anomaly)
 
 
 def profile_url(url: str, tflite: bytes, x: np.ndarray, y: np.ndarray | None, target: Target, *,

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tinycompress.errors import ToolError
+from tinycompress.resources import ports_dir, protocol_dir, runtime_dir
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 _CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
 
 
@@ -27,15 +27,16 @@ def build_host_server(model_dir: Path, output: Path, *, runtime_sources: Sequenc
     """Compile the host protocol server for the model in ``model_dir`` (``model.h``/``.c``)."""
     if shutil.which(cc) is None:
         raise ToolError(f"C compiler {cc!r} not found; install gcc (apt-get install gcc)")
+    tcp_port = ports_dir() / "host" / "tcp"
     sources = [
-        FIRMWARE / "protocol" / "tc_proto.c",
-        FIRMWARE / "ports" / "host" / "tcp" / "tc_port_tcp.c",
-        FIRMWARE / "ports" / "host" / "tcp" / "tc_host_main.c",
+        protocol_dir() / "tc_proto.c",
+        tcp_port / "tc_port_tcp.c",
+        tcp_port / "tc_host_main.c",
         *sorted(Path(model_dir).glob("*.c")),
         *runtime_sources,
     ]
-    includes = [FIRMWARE / "protocol", FIRMWARE / "ports" / "include", FIRMWARE / "runtime" / "include",
-                FIRMWARE / "runtime" / "src", Path(model_dir)]
+    includes = [protocol_dir(), ports_dir() / "include", runtime_dir() / "include", runtime_dir() / "src",
+                Path(model_dir)]
     defines = (["-DTC_PROFILE_LAYERS"] if profile_layers else []) + ([f"-DTC_PROTO_RX_MAX={rx_max}"] if rx_max else [])
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

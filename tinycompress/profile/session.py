@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinycompress.errors import DeviceError, LinkError
-from tinycompress.link import DeviceInfo, DeviceLink, LinkStats
+from tinycompress.link import DeviceInfo, DeviceLink, DeviceStatusError, InvokeResult, LinkStats, Status
 from tinycompress.progress import NullProgress, Progress
 
 
@@ -60,6 +60,23 @@ def check_device(info: DeviceInfo, url: str, *, input_bytes: int, output_bytes: 
             raise DeviceError(f"the firmware on {url} has a {device}-byte {what}, the model {host} bytes; {rebuild}")
 
 
+def invoke_on(link: DeviceLink, data: bytes) -> InvokeResult:
+    """SET_INPUT then INVOKE; once more if the device says its input is stale.
+
+    The device refuses (INPUT_STALE) to run on an input that an earlier
+    invoke may have overwritten, or that a reboot lost; sending the input
+    again is then the only way to a right answer.
+    """
+    link.set_input(data)
+    try:
+        return link.invoke()
+    except DeviceStatusError as exc:
+        if exc.status != Status.INPUT_STALE:
+            raise
+    link.set_input(data)
+    return link.invoke()
+
+
 def stream(link: DeviceLink, info: DeviceInfo, inputs: np.ndarray, progress: Progress | None = None,
            *, description: str = "streaming to the device") -> Measurements:
     """Send each int8 sample, INVOKE, and read per-layer counts when the firmware has them.
@@ -71,15 +88,14 @@ def stream(link: DeviceLink, info: DeviceInfo, inputs: np.ndarray, progress: Pro
     task = (progress or NullProgress()).task(description, len(inputs))
     try:
         for sample in inputs:
-            link.set_input(np.ascontiguousarray(sample, dtype=np.int8).tobytes())
-            result = link.invoke()
+            result = invoke_on(link, np.ascontiguousarray(sample, dtype=np.int8).tobytes())
             ticks = link.layer_profile() if info.profile_layers else None
             measured.results.append(SampleResult(result.output, result.latency, ticks))
             task.advance()
     except (LinkError, DeviceError) as exc:
         measured.stopped = str(exc)
-    except KeyboardInterrupt:
-        measured.stopped = "interrupted by the user"
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as the CLI delivers it
+        measured.stopped = str(exc) or "interrupted by the user"
     finally:
         task.close()
     return measured

@@ -2,8 +2,9 @@
 
 A board says what the fit check needs (flash, RAM, what the runtime
 reserves), how PlatformIO builds for it (platform, board, framework, flags),
-which port it uses (UART, latency timer and its unit), and for emulated
-boards how QEMU runs it.
+which port it uses (UART, latency timer and its unit), for real STM32 boards
+the clock tree (checked by stm32clock.py when the board loads), and for
+emulated boards how QEMU runs it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from tinycompress.errors import BoardError
-from tinycompress.project.resources import BOARDS_DIR
+from tinycompress.project.stm32clock import clock_tree
+from tinycompress.resources import DEFAULT_RUNTIME_ARCH, RUNTIME_ARCH_CHAINS, boards_dir
 
 TIMER_UNITS = ("cycles", "instructions", "us")
+DEFAULT_BAUD = 115200  # a board file without ``baud``: what every USB-serial bridge can do
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ class Board:
     stack_bytes: int
     reserved_flash_bytes: int
     reserved_ram_bytes: int
-    runtime_arch: str | None = None
+    runtime_arch: str = DEFAULT_RUNTIME_ARCH  # a key of RUNTIME_ARCH_CHAINS
     flash_origin: int | None = None
     ram_origin: int | None = None
     emulator: Emulator | None = None
     port_config: dict[str, Any] = field(default_factory=dict)
+    baud: int = DEFAULT_BAUD  # the firmware's UART and the host's serial port; the USB-serial bridge's limit
 
     @property
     def bare_metal(self) -> bool:
@@ -80,6 +84,7 @@ class Board:
                 "framework": self.pio_framework or None,
             },
             "uart": self.uart,
+            "baud": self.baud,
             "timer": self.timer,
             "timer_unit": self.timer_unit,
             "runtime_arch": self.runtime_arch,
@@ -113,29 +118,39 @@ def _parse(path: Path) -> Board:
             stack_bytes=int(memory["stack_bytes"]),
             reserved_flash_bytes=int(memory["reserved_flash_bytes"]),
             reserved_ram_bytes=int(memory["reserved_ram_bytes"]),
-            runtime_arch=build.get("runtime_arch"),
+            runtime_arch=build.get("runtime_arch", DEFAULT_RUNTIME_ARCH),
             flash_origin=memory.get("flash_origin"),
             ram_origin=memory.get("ram_origin"),
             emulator=Emulator(emulator["qemu"], emulator["machine"], tuple(emulator.get("args", ())))
             if emulator
             else None,
             port_config=dict(data.get(port["family"], {})),
+            baud=int(data.get("baud", DEFAULT_BAUD)),
         )
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise BoardError(f"board file {path} is invalid ({type(exc).__name__}: {exc}); fix or remove it") from exc
     if board.name != path.stem:
         raise BoardError(f"board file {path} names itself {board.name!r}; the file name must match")
+    if board.baud <= 0:
+        raise BoardError(f"board {board.name}: baud {board.baud} is not a positive rate; fix it in {path}")
     if board.timer_unit not in TIMER_UNITS:
         raise BoardError(f"board {board.name}: timer_unit {board.timer_unit!r} is not one of {', '.join(TIMER_UNITS)}")
     if board.emulated and board.emulator is None:
         raise BoardError(f"board {board.name} is emulated but has no [emulator] table")
+    if board.runtime_arch not in RUNTIME_ARCH_CHAINS:
+        raise BoardError(f"board {board.name}: runtime_arch {board.runtime_arch!r} is not one of "
+                         f"{', '.join(sorted(RUNTIME_ARCH_CHAINS))}; fix [build] runtime_arch in {path}")
+    if board.port_family == "stm32":  # a clock tree the chip cannot run is refused when the board loads
+        clock_tree(board.port_config.get("clock", {}), board.name, lpuart=bool(board.port_config.get("uart_lpuart")),
+                   baud=board.baud)
     return board
 
 
 @cache
-def load_boards(directory: Path = BOARDS_DIR) -> dict[str, Board]:
-    """All boards of ``directory``, by name, in name order."""
-    boards = [_parse(path) for path in sorted(directory.glob("*.toml"))]
+def load_boards(directory: Path | None = None) -> dict[str, Board]:
+    """All boards of ``directory`` (default: the installed ones), by name, in name order."""
+    folder = boards_dir() if directory is None else directory
+    boards = [_parse(path) for path in sorted(folder.glob("*.toml"))]
     return {board.name: board for board in boards}
 
 

@@ -12,10 +12,12 @@ from typing import Any
 from tinycompress import __version__
 from tinycompress.errors import InputError
 from tinycompress.project.boards import Board
+from tinycompress.project.fit import estimate_fit
 from tinycompress.project.model import ModelSources
 from tinycompress.project.pio import PLATFORM_COPY, TOOLS_DIR, toolchain_package
 from tinycompress.project.ports import port_family
 from tinycompress.project.qemu import qemu_base_command
+from tinycompress.project.stm32clock import board_header_pairs
 
 # The source .tflite, kept in the project so profile can use it as the reference.
 MODEL_FILE = "model.tflite"
@@ -69,17 +71,17 @@ BOARD_HEADER_FAMILIES = ("stm32", "esp32")
 
 
 def _board_header(board: Board) -> list[tuple[str, str]] | None:
-    """``#define TC_BOARD_<NAME> <value>`` pairs for tc_board.h (the STM32 register map)."""
+    """``#define TC_BOARD_<NAME> <value>`` pairs for tc_board.h (the UART's baud rate, the STM32 register map)."""
     if board.port_family not in BOARD_HEADER_FAMILIES:
         return None
+    baud = [("UART_BAUD", f"{board.baud}u")]
     if board.port_family != "stm32":
-        return []
+        return baud
     cfg = board.port_config
-    pairs = [
+    pairs = baud + [
         ("UART_BASE", f"0x{cfg['uart_base']:08X}u"),
         ("UART_REGS_V2", "1" if cfg["uart_regs"] == "v2" else "0"),
         ("UART_LPUART", "1" if cfg["uart_lpuart"] else "0"),
-        ("UART_CLOCK_HZ", f"{cfg['uart_clock_hz']}u"),
         ("RCC_BASE", f"0x{cfg['rcc_base']:08X}u"),
         ("DWT_UNLOCK", "1" if cfg["dwt_unlock"] else "0"),
     ]
@@ -94,7 +96,23 @@ def _board_header(board: Board) -> list[tuple[str, str]] | None:
         gpio, pin, af = cfg[key]
         name = key.upper()
         pairs += [(f"{name}_GPIO", f"0x{gpio:08X}u"), (f"{name}_PIN", f"{pin}u"), (f"{name}_AF", f"{af}u")]
-    return pairs
+    return pairs + board_header_pairs(cfg.get("clock", {}), board.name, lpuart=bool(cfg["uart_lpuart"]),
+                                      baud=board.baud)
+
+
+def _partitions(board: Board, model: ModelSources) -> dict[str, Any] | None:
+    """The app partition the fit check chose (ESP-IDF boards); a generated one is written as partitions.csv."""
+    partition = estimate_fit(board, weights_bytes=model.weights_bytes, arena_bytes=model.arena_bytes).app_partition
+    if partition is None:
+        return None
+    return {
+        "table": partition.table,
+        "generated": partition.generated,
+        "offset": f"0x{partition.offset:X}",
+        "size": f"0x{partition.size:X}",
+        "size_bytes": partition.size,
+        "flash_size": f"{board.flash_bytes // (1 << 20)}MB",
+    }
 
 
 def build_context(board: Board, model: ModelSources, *, seed: int, app: str = "protocol") -> dict[str, Any]:
@@ -124,6 +142,7 @@ def build_context(board: Board, model: ModelSources, *, seed: int, app: str = "p
             "flash_bytes": board.flash_bytes,
             "ram_bytes": board.ram_bytes,
             "uart": board.uart,
+            "baud": board.baud,
             "timer": board.timer,
             "timer_unit": board.timer_unit,
         },
@@ -142,4 +161,5 @@ def build_context(board: Board, model: ModelSources, *, seed: int, app: str = "p
         "pio": _pio(board, app),
         "memory": memory,
         "board_header": _board_header(board),
+        "partitions": _partitions(board, model),
     }

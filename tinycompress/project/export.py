@@ -8,23 +8,34 @@ board port, offline PlatformIO packages, project file.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinycompress.errors import InputError
-from tinycompress.fsutil import atomic_directory
+from tinycompress.fsutil import atomic_directory, check_output_dir
 from tinycompress.progress import NullProgress, Progress
 from tinycompress.project.boards import Board
 from tinycompress.project.context import MODEL_FILE, build_context
 from tinycompress.project.fit import FitEstimate, check_fit
 from tinycompress.project.model import ModelSources
-from tinycompress.project.pio import prepare_offline
+from tinycompress.project.pio import CORE_DIR, TOOLS_DIR, prepare_offline
 from tinycompress.project.ports import port_family, port_files
-from tinycompress.project.project import PROJECT_FILE, ProjectInfo, write_project_file
+from tinycompress.project.project import ProjectInfo, write_project_file
 from tinycompress.project.render import render_tree
-from tinycompress.project.resources import FIRMWARE_DIR, RUNTIME_DIR
+from tinycompress.resources import protocol_dir, runtime_dir
 
 DEFAULT_SEED = 1
+COMMAND = "export"
+# What later commands write into a project (PlatformIO's build folder and
+# packages, profile's default report and its HTML): the marker lets a new export replace them.
+PROJECT_OWNED = (".pio", CORE_DIR, TOOLS_DIR, "report.json", "report.html")
+
+
+def project_owned(board: Board) -> tuple[str, ...]:
+    """:data:`PROJECT_OWNED`, plus what an ESP-IDF build writes beside platformio.ini."""
+    if board.pio_framework != "espidf":
+        return PROJECT_OWNED
+    return (*PROJECT_OWNED, f"sdkconfig.{board.name}", "dependencies.lock", "managed_components")
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ def _write_model(root: Path, model: ModelSources) -> None:
 
 def _copy_runtime(root: Path, model: ModelSources) -> None:
     for source in model.runtime_files:
-        target = root / "src" / "runtime" / source.relative_to(RUNTIME_DIR.resolve())
+        target = root / "src" / "runtime" / source.relative_to(runtime_dir().resolve())
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
 
@@ -57,7 +68,7 @@ def _copy_protocol(root: Path) -> None:
     folder = root / "src" / "protocol"
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("tc_proto.c", "tc_proto.h"):
-        shutil.copyfile(FIRMWARE_DIR / "protocol" / name, folder / name)
+        shutil.copyfile(protocol_dir() / name, folder / name)
 
 
 def _copy_port(root: Path, board: Board) -> None:
@@ -75,6 +86,7 @@ def export_project(
     seed: int = DEFAULT_SEED,
     app: str = "protocol",
     progress: Progress | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> ExportResult:
     """Write the PlatformIO project for ``model`` on ``board`` to ``out``.
 
@@ -82,19 +94,15 @@ def export_project(
     (what ``profile`` talks to), ``"selftest"`` runs the model once on a
     built-in input, prints the output checksum and latency, and exits.
 
-    An existing project at ``out`` is replaced atomically; any other
-    non-empty folder is refused, so a mistyped ``-o`` cannot wipe user files.
+    An existing project at ``out`` that an earlier export wrote is replaced
+    atomically; any other non-empty folder is refused, so a mistyped ``-o``
+    cannot wipe user files, and so are ``inputs`` (the model file) inside ``out``.
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / PROJECT_FILE).is_file())):
-        raise InputError(
-            f"refusing to replace {out}: it exists and is not a tinycompress project; "
-            "choose a new folder or remove it first"
-        )
+    out = check_output_dir(out, COMMAND, inputs=inputs)
     fit = check_fit(board, weights_bytes=model.weights_bytes, arena_bytes=model.arena_bytes)
     context = build_context(board, model, seed=seed, app=app)
     task = (progress or NullProgress()).task(f"export for {board.name}", total=5)
-    with atomic_directory(out) as root:
+    with atomic_directory(out, COMMAND, owned=project_owned(board)) as root:
         render_tree(root, context)
         task.advance()
         _write_model(root, model)

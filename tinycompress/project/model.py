@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinycompress.errors import InputError
-from tinycompress.project.resources import RUNTIME_DIR
+from tinycompress.errors import InputError, UnsupportedError
+from tinycompress.resources import runtime_dir
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ModelSources:
     weights_bytes: int
     num_layers: int
     tflite: bytes
+    # Per weighted layer: name, storage, why the objective picked it, decode scratch bytes.
+    weights_storage: tuple[dict[str, Any], ...] = ()
 
     def header(self) -> str:
         """The generated header the application includes."""
@@ -40,16 +42,29 @@ class ModelSources:
 
 def runtime_tree(paths: list[Path]) -> tuple[Path, ...]:
     """Runtime sources plus every runtime header, as absolute paths under firmware/runtime/."""
-    headers = [path for path in RUNTIME_DIR.rglob("*.h") if path.is_file()]
+    runtime = runtime_dir()
+    headers = [path for path in runtime.rglob("*.h") if path.is_file()]
     files = {Path(p).resolve() for p in [*paths, *headers]}
-    outside = [str(p) for p in files if RUNTIME_DIR.resolve() not in p.parents]
+    outside = [str(p) for p in files if runtime.resolve() not in p.parents]
     if outside:
-        raise InputError(f"runtime files outside {RUNTIME_DIR}: {', '.join(outside)}")
+        raise InputError(f"runtime files outside {runtime}: {', '.join(outside)}")
     return tuple(sorted(files))
 
 
 def from_generated(generated: Any, runtime_sources: list[Path], *, name: str, tflite: bytes) -> ModelSources:
-    """Adapt codegen's ``GeneratedModel`` (files, prefix, sizes, layers, model_sha256)."""
+    """Adapt codegen's ``GeneratedModel`` (files, prefix, sizes, layers, model_sha256).
+
+    Float-I/O models are refused: the device protocol and ``profile`` move int8
+    tensors (INFO carries no element type), so only ``verify`` runs them, on the host.
+    """
+    edges = [f"{kind} is {dtype}" for kind, dtype in (("input", generated.input_dtype),
+                                                     ("output", generated.output_dtype)) if dtype != "int8"]
+    if edges:
+        raise UnsupportedError(
+            f"model {name}: its {' and its '.join(edges)} (QUANTIZE/DEQUANTIZE at the edges); a device "
+            "project exchanges int8 tensors only; check it on the host with `tinycompress verify`, or "
+            "convert it with inference_input_type = inference_output_type = tf.int8 to export it"
+        )
     return ModelSources(
         name=name,
         sha256=generated.model_sha256,
@@ -60,14 +75,27 @@ def from_generated(generated: Any, runtime_sources: list[Path], *, name: str, tf
         weights_bytes=int(generated.weights_bytes),
         num_layers=len(generated.layers),
         tflite=tflite,
+        weights_storage=tuple(weights_storage(generated.layers)),
     )
 
 
-def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_arch: str | None = None) -> ModelSources:
+def weights_storage(layers: Any) -> list[dict[str, Any]]:
+    """The storage table of the report: each weighted layer's storage and why it was chosen."""
+    from tinycompress.codegen.summary import layer_name
+
+    return [{"layer": layer_name(layer), "storage": layer.storage, "reason": layer.storage_reason,
+             "scratch_bytes": layer.scratch_bytes} for layer in layers if layer.storage != "-"]
+
+
+def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_arch: str | None = None,
+                              optimize: str = "balanced") -> ModelSources:
     """Read, verify and compile an int8 ``.tflite`` into the sources of a project.
 
-    ``runtime_arch`` picks optimised kernels (a board's ``runtime_arch``);
-    they compute the same bytes as the reference kernels.
+    ``runtime_arch`` (a board's, a key of ``RUNTIME_ARCH_CHAINS``) picks the
+    optimised kernels of its chain of arch folders; they compute the same bytes
+    as the reference kernels of src/, which None builds alone. ``optimize``
+    ("size", "speed", "balanced") picks each layer's weight storage
+    (tinycompress.codegen.storage).
     """
     from tinycompress.codegen import generate, runtime_sources
     from tinycompress.tflite import read_model
@@ -77,5 +105,5 @@ def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_a
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read model {path}: {exc.strerror}; pass an int8 .tflite file") from exc
-    generated = generate(read_model(data), prefix=prefix)
+    generated = generate(read_model(data, str(path)), prefix=prefix, optimize=optimize)
     return from_generated(generated, runtime_sources(runtime_arch), name=path.stem, tflite=data)

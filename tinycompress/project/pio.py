@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tinycompress.errors import ToolError
 from tinycompress.project.boards import Board
-from tinycompress.project.resources import PLATFORM_DIR
+from tinycompress.resources import platform_dir
 
 CORE_DIR = ".pio-core"
 TOOLS_DIR = "tools"
@@ -49,7 +49,7 @@ def install_tool_scons(project: Path) -> Path:
     target = project / CORE_DIR / "packages" / "tool-scons"
     target.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "scons.py"):
-        shutil.copyfile(PLATFORM_DIR / "packages" / "tool-scons" / name, target / name)
+        shutil.copyfile(platform_dir() / "packages" / "tool-scons" / name, target / name)
     manifest = {
         "type": "tool",
         "name": "tool-scons",
@@ -66,7 +66,7 @@ def install_local_platform(project: Path, board: Board) -> None:
     platform_copy = tools / PLATFORM_COPY
     if platform_copy.exists():
         shutil.rmtree(platform_copy)
-    shutil.copytree(PLATFORM_DIR, platform_copy, ignore=shutil.ignore_patterns("packages", "__pycache__"))
+    shutil.copytree(platform_dir(), platform_copy, ignore=shutil.ignore_patterns("packages", "__pycache__"))
     package, prefix, debian = TOOLCHAINS[board.arch]
     gcc = shutil.which(prefix + "gcc")
     if gcc is None:
@@ -76,7 +76,7 @@ def install_local_platform(project: Path, board: Board) -> None:
     if toolchain.exists():
         shutil.rmtree(toolchain)
     bin_dir.mkdir(parents=True)
-    shutil.copyfile(PLATFORM_DIR / "packages" / package / "package.json", toolchain / "package.json")
+    shutil.copyfile(platform_dir() / "packages" / package / "package.json", toolchain / "package.json")
     for tool in _TOOLS:
         found = shutil.which(prefix + tool)
         if found:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinycompress.errors import BoardError
-from tinycompress.project.resources import PORTS_DIR
+from tinycompress.resources import ports_dir
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def port_family(name: str) -> PortFamily:
 
 def port_files(family: PortFamily) -> list[Path]:
     """The port's files (sources, headers, linker scripts), flattened into one folder."""
-    files = [path for folder in family.folders for path in sorted((PORTS_DIR / folder).iterdir()) if path.is_file()]
+    files = [path for folder in family.folders for path in sorted((ports_dir() / folder).iterdir()) if path.is_file()]
     names = [path.name for path in files]
     duplicates = {name for name in names if names.count(name) > 1}
     if duplicates:

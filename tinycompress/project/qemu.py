@@ -3,8 +3,11 @@
 One command line for every use (``pio run -t upload`` in generated projects,
 tests, the profiler): deterministic ``-icount shift=0,sleep=off`` (latency
 figures are instructions), no display or monitor, and serial 0 on
-``tcp:127.0.0.1:PORT,server=on,wait=on`` so the guest starts only once the
-host is connected and no boot output is lost.
+``tcp:127.0.0.1:PORT,server=on,wait=on,nodelay=on`` so the guest starts
+only once the host is connected and no boot output is lost. ``nodelay=on``
+matters: QEMU sends what the guest's UART transmits a byte at a time, and
+with Nagle's algorithm each answer's tail waited for the host's delayed ACK
+(about 45 ms per request/answer exchange, issue 12).
 
 Typical use by a host-side client::
 
@@ -12,7 +15,7 @@ Typical use by a host-side client::
         link = session.open_serial()      # a pyserial object on socket://
         link.write(request)
         ...
-    # leaving the block stops QEMU
+    # leaving the block stops QEMU; so does the death of the process that started it
 
 and for run-to-completion firmware, ``run_firmware(board, elf)`` returns the
 exit status (semihosting / exit device) and everything the guest printed.
@@ -20,10 +23,15 @@ exit status (semihosting / exit device) and everything the guest printed.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,11 +39,14 @@ from types import TracebackType
 import serial
 
 from tinycompress.errors import BoardError, ToolError
+from tinycompress.link.client import no_delay
 from tinycompress.project.boards import Board
 
 ICOUNT = ("-icount", "shift=0,sleep=off")
 HEADLESS = ("-display", "none", "-monitor", "none")
 _QEMU_PACKAGES = {"qemu-system-arm": "qemu-system-arm", "qemu-system-riscv32": "qemu-system-misc"}
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_SIGKILL = int(signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ def qemu_base_command(board: Board) -> list[str]:
 def qemu_command(board: Board, elf: Path, serial_backend: str) -> list[str]:
     """The full command line: ``serial_backend`` is a QEMU chardev such as ``stdio``."""
     return [*qemu_base_command(board), "-kernel", str(elf), "-serial", serial_backend]
+
+
+def serial_server(port: int) -> str:
+    """QEMU's ``-serial`` chardev: a TCP server on ``port`` that waits for its client, Nagle off."""
+    return f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
 
 
 def _require_qemu(board: Board) -> str:
@@ -93,7 +109,9 @@ class QemuSession:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return serial.serial_for_url(self.url, timeout=read_timeout)
+                port = serial.serial_for_url(self.url, timeout=read_timeout)
+                no_delay(port)
+                return port
             except serial.SerialException as exc:
                 if self.process.poll() is not None:
                     raise ToolError(f"QEMU exited before accepting the serial connection: {self._stderr()}") from exc
@@ -139,9 +157,35 @@ def start_qemu(board: Board, elf: Path, *, port: int | None = None) -> QemuSessi
         raise ToolError(f"firmware {elf} does not exist; build the project first (`tinycompress build`)")
     _require_qemu(board)
     port = port or free_port()
-    command = qemu_command(board, Path(elf), f"tcp:127.0.0.1:{port},server=on,wait=on")
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = qemu_command(board, Path(elf), serial_server(port))
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True, preexec_fn=_die_with_parent())
     return QemuSession(process, port, board)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel SIGKILL QEMU when the thread that started it dies (Linux).
+
+    Without it a SIGKILLed ``tinycompress profile`` leaves QEMU spinning at
+    100 % CPU (``-icount sleep=off``): its serial server just waits for the
+    next client. The new session (``start_new_session``) keeps a terminal's
+    Ctrl-C away from QEMU, so the host can still write its partial report.
+    ``prctl`` is looked up before the fork, so the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, _SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return die_with_parent
 
 
 def run_firmware(board: Board, elf: Path, *, timeout: float = 60.0) -> QemuRun:

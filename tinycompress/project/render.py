@@ -13,13 +13,14 @@ from typing import Any
 
 import jinja2
 
-from tinycompress.project.resources import TEMPLATES_DIR
+from tinycompress.resources import templates_dir
 
 SUFFIX = ".j2"
 
 
-def render_tree(target: Path, context: dict[str, Any], templates: Path = TEMPLATES_DIR) -> list[Path]:
-    """Render every ``*.j2`` under ``templates`` into ``target``; return the files written."""
+def render_tree(target: Path, context: dict[str, Any], templates: Path | None = None) -> list[Path]:
+    """Render every ``*.j2`` under ``templates`` (default: the installed ones) into ``target``."""
+    templates = templates_dir() if templates is None else templates
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,

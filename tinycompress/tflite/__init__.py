@@ -11,7 +11,11 @@ from tinycompress.tflite.verify import verify
 __all__ = ["ir", "read_model"]
 
 
-def read_model(source: bytes | str | os.PathLike[str]) -> ir.Model:
-    """Parse and verify a .tflite model (bytes or path); raise ``TinyCompressError`` on any problem."""
-    data, what = load_bytes(source)
+def read_model(source: bytes | str | os.PathLike[str], what: str | None = None) -> ir.Model:
+    """Parse and verify a .tflite model (bytes or path); raise ``TinyCompressError`` on any problem.
+
+    ``what`` names the model in messages (by default its path, or "the model").
+    """
+    data, name = load_bytes(source)
+    what = what or name
     return verify(parse(data, what), what)

@@ -1,8 +1,10 @@
 """Semantic checks on a parsed model: is it a graph we can trust to compile?
 
 The reader guarantees the bytes decode; these checks guarantee the decoded
-graph is consistent (indices, ordering, quantization) and int8 at its edges,
-so codegen can index and divide without further guards.
+graph is consistent (indices, ordering, quantization) and int8 at its edges
+(or float32 behind a QUANTIZE / DEQUANTIZE pair of ops, as the converter
+emits without int8 inference types), so codegen can index and divide without
+further guards.
 """
 
 from __future__ import annotations
@@ -93,12 +95,30 @@ def _check_quantization(tensor: Tensor, what: str) -> None:
             raise _bad(what, f"{label} ({tensor.dtype}) has zero point {zp} outside [{low}, {high}]")
 
 
+def _float_edge(model: Model, kind: str, tensor: Tensor) -> bool:
+    """A float32 edge of a full-int8 model converted without int8 I/O types: the input
+    feeds only QUANTIZE ops, the output comes from a DEQUANTIZE."""
+    if tensor.dtype != "float32":
+        return False
+    if kind == "input":
+        readers = [op.op for op in model.operators if tensor.index in op.inputs]
+        return bool(readers) and all(op == "QUANTIZE" for op in readers)
+    return any(op.op == "DEQUANTIZE" and tensor.index in op.outputs for op in model.operators)
+
+
 def _check_edges(model: Model, what: str) -> None:
     for kind, tensor in (("input", model.input), ("output", model.output)):
-        if tensor.dtype != "int8" or tensor.quant is None:
+        if _float_edge(model, kind, tensor):
+            continue
+        if tensor.dtype != "int8":
             raise UnsupportedError(
                 f"{what} has a {tensor.dtype} {kind} ({tensor.name}); an int8 model is "
                 f"expected: {_INT8_HINT}"
+            )
+        if tensor.quant is None:
+            raise ModelFormatError(
+                f"{what}: the int8 {kind} {tensor.name} has no quantization parameters (scale, zero point), "
+                f"so its values have no real meaning; re-export it fully quantized: {_INT8_HINT}"
             )
         if tensor.quant.per_channel:
             raise _bad(what, f"graph {kind} {tensor.name} has per-channel quantization")

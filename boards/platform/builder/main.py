@@ -47,7 +47,7 @@ program = env.BuildProgram()
 
 qemu_args = shlex.split(env.GetProjectOption("custom_qemu_args", ""))
 upload_port = env.subst("$UPLOAD_PORT")
-serial = ["-serial", "tcp:%s,server=on,wait=on" % upload_port if upload_port else "stdio"]
+serial = ["-serial", "tcp:%s,server=on,wait=on,nodelay=on" % upload_port if upload_port else "stdio"]
 upload = env.Alias(
     "upload",
     program,

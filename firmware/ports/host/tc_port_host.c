@@ -36,6 +36,12 @@ uint32_t tc_port_timer_read(void)
     return (uint32_t)((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
 }
 
+/* A host process has no core clock of its own to report: unknown. */
+uint32_t tc_port_core_clock_hz(void)
+{
+    return 0u;
+}
+
 void tc_port_exit(int code)
 {
     fflush(stdout);

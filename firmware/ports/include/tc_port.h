@@ -34,6 +34,17 @@ int tc_port_read_byte(void);
  * Its unit is tc_port_timer_unit. */
 uint32_t tc_port_timer_read(void);
 
+/* Optional (tc_proto.c's weak default returns -1): fill dst with the len
+ * bytes of the host file at NUL-terminated path, 0 on success. Only where
+ * the device shares the host's files (QEMU semihosting), so that LOAD_INPUT
+ * loads an input in one request instead of 1 KB frames through the UART. */
+int tc_port_load_input(const char *path, uint8_t *dst, size_t len);
+
+/* The core clock in Hz the firmware set up and runs at (a real board's
+ * reset clock if its PLL did not lock); 0 when unknown or meaningless
+ * (emulators count instructions, hosts measure time). */
+uint32_t tc_port_core_clock_hz(void);
+
 /* "cycles" (DWT->CYCCNT on real Cortex-M), "instructions" (QEMU icount,
  * RISC-V minstret) or "us" (ESP32 esp_timer). */
 extern const char tc_port_timer_unit[];

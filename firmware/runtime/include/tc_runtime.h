@@ -47,12 +47,26 @@
  *     kernel file from the first folder that has it, most specific first,
  *     so arch/<arch>/<name>.c replaces src/<name>.c. Today:
  *       arch/portable/      plain C99 for any core (RISC-V, Xtensa, M0):
- *                           conv, depthwise (channel-innermost), FC
+ *                           conv, 1x1 conv (2 pixels x 4 channels per
+ *                           pass), depthwise (4 channels in registers
+ *                           over the window), FC (4 rows per input load),
+ *                           a short exact requantisation (tc_out_c.h),
+ *                           ADD (32-bit exact rescaling)
  *       arch/cortex-m-dsp/  Cortex-M4/M7/M33/M55, before portable: conv
- *                           and FC with SMLAD dot products
- *       arch/helium/        Cortex-M55, before cortex-m-dsp: conv and FC
- *                           with 16-lane MVE dot products
- *     src/ alone is complete and is what host builds use. The variants are
+ *                           (int16 window columns) and 1x1 conv, both
+ *                           2 filters x 2 pixels per SMLAD pass, FC (4
+ *                           rows per pass), depthwise 3x3 with
+ *                           SMLABB/SMLATT channel lanes (the inner loops
+ *                           in hand-allocated assembly), requantisation to
+ *                           int8 in one SSAT, ADD with SMMLAR, average pool 4
+ *                           channels per SXTAB16
+ *       arch/helium/        Cortex-M55, before cortex-m-dsp: conv (the DSP
+ *                           columns for small windows) and FC with 16-lane
+ *                           MVE dot products
+ *     src/ alone is complete (the reference the kernel tests hold against
+ *     TFLM); the host build of `verify` uses portable, then src. The
+ *     chains live in one table, RUNTIME_ARCH_CHAINS of
+ *     tinycompress/resources.py. The variants are
  *     checked bit-exact against the reference on the emulated cores
  *     (firmware/runtime/tests/tc_arch_check.c). The
  *     choice of kernel per layer (e.g. tc_lut_s8 vs tc_logistic_s8) is made
@@ -70,8 +84,13 @@ extern "C" {
 
 #define TC_RUNTIME_VERSION "0.1.0"
 
-/* Maximum number of inputs of tc_concat_s8(). */
-#define TC_CONCAT_MAX_INPUTS 16
+/* Maximum number of inputs of tc_concat_s8(): TFLM's limit (kMaxInputNum). */
+#define TC_CONCAT_MAX_INPUTS 10
+
+/* Element types of a generated model's input and output
+ * (<PREFIX>_INPUT_TYPE, <PREFIX>_OUTPUT_TYPE in model.h). */
+#define TC_TYPE_INT8 1
+#define TC_TYPE_FLOAT32 2
 
 /* ---------------------------------------------------------------- common */
 
@@ -113,6 +132,11 @@ typedef struct {
                         * bytes of `indices`, i.e. (elements + 1) / 2;
                         * TC_WEIGHTS_SPARSE8: bytes of `bitmap`, i.e.
                         * (elements + 7) / 8 */
+    int8_t *scratch;   /* NULL, or (packed formats, CONV_2D) `elements`
+                        * bytes of arena where a kernel with a fast path
+                        * for dense weights decodes them once per call and
+                        * reuses them at every output pixel; the generator
+                        * plans it only for layers that gain from it */
 } tc_weights_t;
 
 /* TC_WEIGHTS_PALETTE4: weights of clustered models take at most 16 distinct
@@ -176,8 +200,22 @@ typedef struct {
     tc_requant_t requant;  /* output.c channels */
 } tc_conv_params_t;
 
+/* The Cortex-M DSP and Helium variants copy the windows of two output
+ * pixels at a time, widened to int16, to the stack (at most 2.9 KiB, for
+ * windows of up to 576 values: kernel_h * kernel_w * input.c). */
 tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
                        int8_t *output);
+
+/* CONV_2D with a 1x1 filter and no padding (pointwise layers; any stride):
+ * the same parameters and results as tc_conv_s8, computed as a matrix
+ * product with no window arithmetic. The code generator calls it for those
+ * layers; given any other shape it returns tc_conv_s8's result. Output
+ * pixels are written in raster order, each after its input pixel is read
+ * (shifted overlap allowed, as tc_conv_s8). The Cortex-M DSP variant keeps
+ * two widened input pixels and their sums on the stack (at most 3072
+ * bytes, for up to 256 input and output channels). */
+tc_status_t tc_conv_1x1_s8(const tc_conv_params_t *p, const int8_t *input,
+                           int8_t *output);
 
 /* --------------------------------------------------- DEPTHWISE_CONV_2D */
 
@@ -304,6 +342,7 @@ tc_status_t tc_mul_s8(const tc_mul_params_t *p, const int8_t *input1,
 /* SOFTMAX over the last dimension, int8 -> int8 (output scale 1/256, zero
  * point -128, as TFLite requires). Fixed-point (gemmlowp) exp and reciprocal,
  * no tables. Constants from quant.py:softmax_params (beta folded in).
+ * Rows of up to 64 values keep their exps on the stack (256 bytes).
  *   input/output [rows][depth] */
 typedef struct {
     int32_t rows;
@@ -413,24 +452,15 @@ tc_status_t tc_mean_s8(const tc_mean_params_t *p, const int8_t *input,
 
 /* -------------------------------------------------------- CONCATENATION */
 
-/* CONCATENATION along one axis. The tensor is seen as
- * [outer][axis * inner]: input i contributes copy_size[i] contiguous bytes
- * per outer step. When an input's quantisation equals the output's,
- * requant may be NULL (plain copy, like TFLM); otherwise requant[i] maps it
- * to the output's scale (multiplier, shift, input zero point).
+/* CONCATENATION along one axis, int8: a byte copy, as TFLM. The tensor is
+ * seen as [outer][axis * inner]: input i contributes copy_size[i]
+ * contiguous bytes per outer step. Like TFLM, the code generator accepts
+ * only inputs quantised exactly like the output, so no rescaling happens.
  *   inputs: num_inputs pointers, 1 <= num_inputs <= TC_CONCAT_MAX_INPUTS */
-typedef struct {
-    int32_t input_zero_point;
-    int32_t multiplier;  /* 0 = same quantisation as output: copy */
-    int32_t shift;
-} tc_concat_requant_t;
-
 typedef struct {
     int32_t num_inputs;
     int32_t outer_size;
     const int32_t *copy_size;  /* [num_inputs] */
-    int32_t output_zero_point;
-    const tc_concat_requant_t *requant;  /* [num_inputs] or NULL */
 } tc_concat_params_t;
 
 tc_status_t tc_concat_s8(const tc_concat_params_t *p,
@@ -452,10 +482,12 @@ tc_status_t tc_quantize_s8(const tc_requantize_params_t *p,
                            const int8_t *input, int8_t *output);
 
 /* QUANTIZE float32 -> int8: round(x / scale) + zero_point, saturated; the
- * division and the round-half-away-from-zero happen in double, as TFLM. */
+ * division is in float and rounds half away from zero, as TFLM's
+ * AffineQuantize. x / scale beyond +-2^30 saturates (TFLM's int32 cast is
+ * undefined there); NaN gives zero_point. In place not allowed. */
 typedef struct {
     int32_t size;
-    double scale;
+    float scale;
     int32_t zero_point;
 } tc_quantize_f32_params_t;
 

@@ -31,4 +31,15 @@ static inline tc_status_t tc_conv_check(const tc_conv_params_t *p,
                             p->output.c, p->kernel_h * p->kernel_w == 1);
 }
 
+/* A 1x1 filter with no padding whose every output pixel reads an input
+ * pixel: what tc_conv_1x1_s8 computes directly (dilation does not matter
+ * for one tap). */
+static inline int32_t tc_conv_is_1x1(const tc_conv_params_t *p)
+{
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 &&
+           p->pad_left == 0 &&
+           (p->output.h - 1) * p->stride_h < p->input.h &&
+           (p->output.w - 1) * p->stride_w < p->input.w;
+}
+
 #endif /* TC_CONV_COMMON_H */

@@ -38,23 +38,24 @@ static inline int32_t tc_clamp(int32_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/* round(a * b / 2^31), saturating the single overflow case. */
+/* round(a * b / 2^31), saturating the single overflow case. gemmlowp adds
+ * 2^30 (1 - 2^30 when a * b < 0) and divides truncating toward zero; for
+ * either sign that equals floor((a * b + 2^30) / 2^31), which an arithmetic
+ * shift computes without the sign-dependent nudge and division fix-up. */
 static inline int32_t tc_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab;
-    int64_t nudge;
     if (a == b && a == INT32_MIN) {
         return INT32_MAX;
     }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */
 static inline int32_t tc_rdbypot(int32_t x, int32_t exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    /* 2^exponent - 1 in 32 bits (exponent 31 gives INT32_MAX): no 64-bit
+     * shift, which costs a branch and several instructions on 32-bit cores */
+    const int32_t mask = (int32_t)((UINT32_C(1) << exponent) - 1u);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);

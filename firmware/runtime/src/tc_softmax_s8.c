@@ -7,6 +7,10 @@
 
 #define TC_SOFTMAX_DIFF_BITS 5
 #define TC_SOFTMAX_ACC_BITS 12
+/* Rows up to this depth (classifier heads: 2 to 12 classes) keep each
+ * element's exp on the stack between the sum and the output pass instead of
+ * computing it twice; the values are the same either way. */
+#define TC_SOFTMAX_CACHE 64
 
 static int32_t tc_clz32(uint32_t x)
 {
@@ -44,6 +48,8 @@ tc_status_t tc_softmax_s8(const tc_softmax_params_t *p, const int8_t *input,
         int32_t max_in_row = TC_INT8_MIN;
         int32_t sum = 0;
         int32_t headroom, bits_over_unit, scale;
+        int32_t exps[TC_SOFTMAX_CACHE];
+        const int32_t cached = p->depth <= TC_SOFTMAX_CACHE;
 
         for (i = 0; i < p->depth; ++i) {
             if (in[i] > max_in_row) {
@@ -53,8 +59,11 @@ tc_status_t tc_softmax_s8(const tc_softmax_params_t *p, const int8_t *input,
         for (i = 0; i < p->depth; ++i) {
             const int32_t diff = in[i] - max_in_row;
             if (diff >= p->diff_min) {
-                sum = tc_wrap_add(sum, tc_rescale(tc_softmax_exp(p, diff), 0,
-                                                  TC_SOFTMAX_ACC_BITS));
+                const int32_t e = tc_softmax_exp(p, diff);
+                if (cached) {
+                    exps[i] = e;
+                }
+                sum = tc_wrap_add(sum, tc_rescale(e, 0, TC_SOFTMAX_ACC_BITS));
             }
         }
         headroom = tc_clz32((uint32_t)sum);
@@ -65,7 +74,8 @@ tc_status_t tc_softmax_s8(const tc_softmax_params_t *p, const int8_t *input,
             const int32_t diff = in[i] - max_in_row;
             int32_t value = TC_INT8_MIN;
             if (diff >= p->diff_min) {
-                const int32_t prob = tc_srdhm(scale, tc_softmax_exp(p, diff));
+                const int32_t e = cached ? exps[i] : tc_softmax_exp(p, diff);
+                const int32_t prob = tc_srdhm(scale, e);
                 value = tc_rdbypot(prob, bits_over_unit + 31 - 8) + TC_INT8_MIN;
                 value = tc_clamp(value, TC_INT8_MIN, TC_INT8_MAX);
             }

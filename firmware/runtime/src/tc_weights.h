@@ -114,13 +114,95 @@ static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
         acc = tc_sparse8_dot((const tc_sparse8_t *)w->data, start, channel,
                              in, n, in_zp);
     } else {
+        /* An index byte at a time: two weights per load, no nibble test. */
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
-        for (j = 0; j < n; ++j) {
-            acc += (tc_palette4_at(pal, start + j, channel) - w_zp) *
-                   ((int32_t)in[j] - in_zp);
+        const int8_t *values = pal->palette + 16 * channel;
+        const uint8_t *two = pal->indices + ((start + 1) >> 1);
+        j = 0;
+        if ((start & 1) != 0) {
+            acc = (values[pal->indices[start >> 1] >> 4] - w_zp) *
+                  ((int32_t)in[0] - in_zp);
+            j = 1;
+        }
+        for (; j + 2 <= n; j += 2, ++two) {
+            acc += (values[*two & 0x0Fu] - w_zp) * ((int32_t)in[j] - in_zp) +
+                   (values[*two >> 4] - w_zp) * ((int32_t)in[j + 1] - in_zp);
+        }
+        if (j < n) {
+            acc += (values[*two & 0x0Fu] - w_zp) * ((int32_t)in[j] - in_zp);
         }
     }
     return acc;
+}
+
+/* Decodes a packed `w` (`elements` weights, each output channel's a row of
+ * `row`) into w->scratch as dense int8 and returns the dense tensor; NULL
+ * when there is nothing to decode (dense weights, or no scratch planned).
+ * Kernels whose fast paths read dense rows call this once per invoke, so
+ * a clustered or pruned layer runs the dense loops: the decode costs a few
+ * instructions per weight, once, instead of per output pixel. */
+static inline const int8_t *tc_weights_decode(const tc_weights_t *w,
+                                              int32_t elements, int32_t row)
+{
+    int8_t *out = w->scratch;
+    int32_t i = 0;
+    if (w->format == TC_WEIGHTS_S8 || out == NULL) {
+        return NULL;
+    }
+    if (w->format == TC_WEIGHTS_SPARSE8) {
+        const tc_sparse8_t *sp = (const tc_sparse8_t *)w->data;
+        const int8_t *value = sp->values;
+        for (; i + 8 <= elements; i += 8) {  /* a bitmap byte at a time */
+            uint32_t bits = sp->bitmap[i >> 3];
+            int32_t j;
+            for (j = 0; j < 8; ++j, bits >>= 1) {
+                out[i + j] = (bits & 1u) ? *value++ : 0;
+            }
+        }
+        for (; i < elements; ++i) {
+            out[i] = ((sp->bitmap[i >> 3] >> (i & 7)) & 1u) ? *value++ : 0;
+        }
+        return out;
+    }
+    {
+        const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
+        const int8_t *values = pal->palette;
+        for (; i < elements; values += 16) {
+            const int32_t end = i + row;
+            if ((i & 1) != 0) {
+                out[i] = values[pal->indices[i >> 1] >> 4];
+                ++i;
+            }
+            for (; i + 2 <= end; i += 2) {
+                const uint32_t two = pal->indices[i >> 1];
+                out[i] = values[two & 0x0Fu];
+                out[i + 1] = values[two >> 4];
+            }
+            if (i < end) {
+                out[i] = values[pal->indices[i >> 1] & 0x0Fu];
+                ++i;
+            }
+        }
+    }
+    return out;
+}
+
+/* p, or when its weights are packed and have a scratch, a copy of *p in
+ * *dense whose weights are the decoded dense int8 tensor. */
+static inline const tc_conv_params_t *tc_conv_decoded(
+    const tc_conv_params_t *p, tc_conv_params_t *dense)
+{
+    const int32_t row = p->kernel_h * p->kernel_w * p->input.c;
+    const int8_t *w = tc_weights_decode(&p->weights, row * p->output.c, row);
+    if (w == NULL) {
+        return p;
+    }
+    *dense = *p;
+    dense->weights.format = TC_WEIGHTS_S8;
+    dense->weights.data = w;
+    dense->weights.bytes = (uint32_t)(row * p->output.c);
+    dense->weights.scratch = NULL;
+    return dense;
 }
 
 #endif /* TC_WEIGHTS_H */

@@ -19,20 +19,48 @@ tc_status_t tc_ref_fully_connected_s8(const tc_fully_connected_params_t *p,
                                       const int8_t *input, int8_t *output);
 tc_status_t tc_ref_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
                                      const int8_t *input, int8_t *output);
+tc_status_t tc_ref_conv_1x1_s8(const tc_conv_params_t *p, const int8_t *input,
+                               int8_t *output);
+tc_status_t tc_ref_add_s8(const tc_add_params_t *p, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+tc_status_t tc_ref_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
+                              int8_t *output);
 
-#define MAX_IO 4096
+#define MAX_IO 8192
 #define MAX_W 16384
-#define MAX_C 64
+#define MAX_C 320
 
 static int8_t input_buf[MAX_IO];
 static int8_t out_ref[MAX_IO];
 static int8_t out_arch[MAX_IO];
 static int8_t weights[MAX_W];
 static int8_t palette_buf[MAX_C * 16];
+static int8_t scratch_buf[MAX_W];
+static uint8_t bitmap_buf[MAX_W / 8];
+static int8_t values_buf[MAX_W];
+static uint32_t starts_buf[MAX_C];
 static int32_t bias[MAX_C];
 static int32_t mults[MAX_C];
 static int32_t shifts[MAX_C];
 static uint32_t rng_state = 12345u;
+/* Nonzero: odd channels get a left shift (+1), which keeps kernels off
+ * their short requantisation form for the whole layer. */
+static int left_shifts;
+/* Depthwise, pointwise and FC layers off the portable short output stage
+ * (arch/portable/tc_out_c.h) or dot-product rows: VAR_BIG_BIAS gives
+ * |bias| >= 2^29, VAR_PER_TENSOR one (multiplier, shift) for every channel,
+ * VAR_FC_BATCH_WZP two FC batches with weights zero point 3. Off the
+ * assembly paths' forms: VAR_ACT a fused activation range inside
+ * [-128, 127] (depthwise, pointwise), VAR_NO_BIAS no bias (also FC and
+ * CONV_2D); VAR_FULL_RANGE an FC layer with no activation (its outputs
+ * saturate). */
+#define VAR_BIG_BIAS 1
+#define VAR_PER_TENSOR 2
+#define VAR_FC_BATCH_WZP 4
+#define VAR_ACT 8
+#define VAR_NO_BIAS 16
+#define VAR_FULL_RANGE 32
+static int variant;
 
 static void put(const char *s);
 
@@ -63,8 +91,14 @@ static void fill_requant(int32_t channels, int32_t depth)
     }
     for (c = 0; c < channels; ++c) {
         bias[c] = (int32_t)(rnd() % 20001u) - 10000;
+        if (variant & VAR_BIG_BIAS) {
+            bias[c] += (c & 1) ? -(1 << 29) : (1 << 29);
+        }
         mults[c] = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
         shifts[c] = depth > 64 ? -11 : -8;
+        if (left_shifts && (c & 1)) {
+            shifts[c] = 1;
+        }
     }
 }
 
@@ -119,13 +153,67 @@ static int report(const char *name, int32_t size, uint32_t ref_ticks,
     return diff != 0 || s1 != TC_OK || s2 != TC_OK;
 }
 
+/* How check_conv / check_pw store the layer's weights. */
+#define PACK_DENSE 0
+#define PACK_PALETTE 1          /* TC_WEIGHTS_PALETTE4, decoded per tap */
+#define PACK_PALETTE_SCRATCH 2  /* the same, decoded once into a scratch */
+#define PACK_SPARSE 3           /* TC_WEIGHTS_SPARSE8 (about half zeros) */
+#define PACK_SPARSE_SCRATCH 4   /* the same, decoded once into a scratch */
+
+/* Stores `elements` weights of `oc` rows (the random bytes of `weights`) in
+ * w as `pack` says; the scratch is filled with garbage first, so a kernel
+ * that reads it before decoding fails the comparison. */
+static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
+                         int pack)
+{
+    static tc_palette4_t pal;
+    static tc_sparse8_t sp;
+    int32_t i, n = 0;
+
+    w->format = TC_WEIGHTS_S8;
+    w->data = weights;
+    w->bytes = (uint32_t)elements;
+    w->scratch = NULL;
+    if (pack == PACK_PALETTE || pack == PACK_PALETTE_SCRATCH) {
+        fill(palette_buf, 16 * oc, MAX_C * 16);
+        pal.palette = palette_buf;
+        pal.indices = (const uint8_t *)weights;
+        w->format = TC_WEIGHTS_PALETTE4;
+        w->data = &pal;
+        w->bytes = (uint32_t)((elements + 1) / 2);
+    } else if (pack == PACK_SPARSE || pack == PACK_SPARSE_SCRATCH) {
+        memset(bitmap_buf, 0, (size_t)(elements + 7) / 8);
+        for (i = 0; i < elements; ++i) {
+            if (i % (elements / oc) == 0) {
+                starts_buf[i / (elements / oc)] = (uint32_t)n;
+            }
+            if (rnd() % 2u == 0u) {
+                weights[i] = 0;
+            }
+            if (weights[i] != 0) {
+                bitmap_buf[i >> 3] |= (uint8_t)(1u << (i & 7));
+                values_buf[n++] = weights[i];
+            }
+        }
+        sp.bitmap = bitmap_buf;
+        sp.values = values_buf;
+        sp.channel_start = starts_buf;
+        w->format = TC_WEIGHTS_SPARSE8;
+        w->data = &sp;
+        w->bytes = (uint32_t)((elements + 7) / 8);
+    }
+    if (pack == PACK_PALETTE_SCRATCH || pack == PACK_SPARSE_SCRATCH) {
+        fill(scratch_buf, elements, MAX_W);
+        w->scratch = scratch_buf;
+    }
+}
+
 /* A conv layer: square kernel k, stride, symmetric pad, dilation; weights
- * dense int8 or (palette != 0) TC_WEIGHTS_PALETTE4. */
+ * stored as `palette` (a PACK_* value) says. */
 static int check_conv(const char *name, tc_shape_t in, int32_t oc, int32_t k,
                       int32_t stride, int32_t pad, int32_t dilation,
                       int palette)
 {
-    static tc_palette4_t packed;
     tc_conv_params_t p;
     uint32_t t0, t1, t2;
     tc_status_t s1, s2;
@@ -149,17 +237,7 @@ static int check_conv(const char *name, tc_shape_t in, int32_t oc, int32_t k,
     fill(weights, elements, MAX_W);
     fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
     fill_requant(oc, k * k * in.c);
-    p.weights.format = TC_WEIGHTS_S8;
-    p.weights.data = weights;
-    p.weights.bytes = (uint32_t)elements;
-    if (palette) {
-        fill(palette_buf, 16 * oc, MAX_C * 16);
-        packed.palette = palette_buf;
-        packed.indices = (const uint8_t *)weights;
-        p.weights.format = TC_WEIGHTS_PALETTE4;
-        p.weights.data = &packed;
-        p.weights.bytes = (uint32_t)((elements + 1) / 2);
-    }
+    pack_weights(&p.weights, elements, oc, palette);
     p.bias = bias;
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
@@ -169,6 +247,120 @@ static int check_conv(const char *name, tc_shape_t in, int32_t oc, int32_t k,
     s1 = tc_ref_conv_s8(&p, input_buf, out_ref);
     t1 = tc_port_timer_read();
     s2 = tc_conv_s8(&p, input_buf, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, p.output.n * p.output.h * p.output.w * oc, t1 - t0,
+                  t2 - t1, s1, s2);
+}
+
+/* A conv layer with a kh x kw kernel, strides sh, sw and TFLite "same"
+ * padding (pad = total / 2 before), dense weights, the shapes of the
+ * MLPerf Tiny first layers (DS-CNN's 10x4 stride 2 on 1 channel, ResNet's
+ * 3x3 on 3). flags: 1 = one requantisation for the tensor, 2 = biases near
+ * +-2^30 (kernels' short requantisation forms must fall back exactly),
+ * 4 = batch of 2, 8 = weights in -1..1 and shift -3, so outputs stay in
+ * range and one in 8 hits a rounding tie, 16 = dilation_h 2. */
+static int check_conv_same(const char *name, tc_shape_t in, int32_t oc,
+                           int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                           int flags)
+{
+    tc_conv_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+    const int32_t elements = oc * kh * kw * in.c;
+    int32_t c, pad;
+
+    memset(&p, 0, sizeof p);
+    in.n = (flags & 4) ? 2 : 1;
+    p.input = in;
+    p.output.n = in.n;
+    p.output.h = (in.h + sh - 1) / sh;
+    p.output.w = (in.w + sw - 1) / sw;
+    p.output.c = oc;
+    p.kernel_h = kh;
+    p.kernel_w = kw;
+    p.stride_h = sh;
+    p.stride_w = sw;
+    p.dilation_h = (flags & 16) ? 2 : 1;
+    p.dilation_w = 1;
+    pad = (p.output.h - 1) * sh + (kh - 1) * p.dilation_h + 1 - in.h;
+    p.pad_top = pad > 0 ? pad / 2 : 0;
+    pad = (p.output.w - 1) * sw + kw - in.w;
+    p.pad_left = pad > 0 ? pad / 2 : 0;
+    p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.act_min = p.output_zero_point;
+    p.act_max = 127;
+    fill(weights, elements, MAX_W);
+    fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
+    fill_requant(oc, kh * kw * in.c);
+    for (c = 0; (flags & 2) && c < oc; ++c) {
+        bias[c] = (int32_t)(0x3FFF0000u + (rnd() & 0x1FFFFu)) *
+                  (c & 1 ? -1 : 1);
+    }
+    if (flags & 8) {
+        for (c = 0; c < elements; ++c) {
+            weights[c] = (int8_t)((int32_t)(rnd() % 3u) - 1);
+        }
+        for (c = 0; c < oc; ++c) {
+            shifts[c] = -3;
+        }
+        p.act_min = -128;
+    }
+    p.weights.format = TC_WEIGHTS_S8;
+    p.weights.data = weights;
+    p.weights.bytes = (uint32_t)elements;
+    p.bias = (variant & VAR_NO_BIAS) ? NULL : bias;
+    p.requant.multiplier = mults;
+    p.requant.shift = shifts;
+    p.requant.per_channel = !(flags & 1);
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_conv_s8(&p, input_buf, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_conv_s8(&p, input_buf, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, p.output.n * p.output.h * p.output.w * oc, t1 - t0,
+                  t2 - t1, s1, s2);
+}
+
+/* A pointwise layer through tc_conv_1x1_s8: 1x1 filter, stride, pad (a
+ * padded layer must fall back to tc_conv_s8); weights stored as `palette`
+ * (a PACK_* value) says. */
+static int check_pw(const char *name, tc_shape_t in, int32_t oc,
+                    int32_t stride, int32_t pad, int palette)
+{
+    tc_conv_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+    const int32_t elements = oc * in.c;
+
+    memset(&p, 0, sizeof p);
+    p.input = in;
+    p.output.n = in.n;
+    p.output.h = (in.h + 2 * pad - 1) / stride + 1;
+    p.output.w = (in.w + 2 * pad - 1) / stride + 1;
+    p.output.c = oc;
+    p.kernel_h = p.kernel_w = 1;
+    p.stride_h = p.stride_w = stride;
+    p.dilation_h = p.dilation_w = 1;
+    p.pad_top = p.pad_left = pad;
+    p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.act_min = (variant & VAR_ACT) ? -90 : -128;
+    p.act_max = (variant & VAR_ACT) ? 100 : 127;
+    fill(weights, elements, MAX_W);
+    fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
+    fill_requant(oc, in.c);
+    pack_weights(&p.weights, elements, oc, palette);
+    p.bias = (variant & VAR_NO_BIAS) ? NULL : bias;
+    p.requant.multiplier = mults;
+    p.requant.shift = shifts;
+    p.requant.per_channel = !palette && !(variant & VAR_PER_TENSOR);
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_conv_1x1_s8(&p, input_buf, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_conv_1x1_s8(&p, input_buf, out_arch);
     t2 = tc_port_timer_read();
     return report(name, p.output.n * p.output.h * p.output.w * oc, t1 - t0,
                   t2 - t1, s1, s2);
@@ -200,8 +392,8 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
     p.depth_multiplier = dm;
     p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
     p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
-    p.act_min = -128;
-    p.act_max = 127;
+    p.act_min = (variant & VAR_ACT) ? -90 : -128;
+    p.act_max = (variant & VAR_ACT) ? 100 : 127;
     fill(weights, elements, MAX_W);
     fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
     fill_requant(oc, k * k);
@@ -216,10 +408,10 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
         p.weights.data = &packed;
         p.weights.bytes = (uint32_t)((elements + 1) / 2);
     }
-    p.bias = bias;
+    p.bias = (variant & VAR_NO_BIAS) ? NULL : bias;
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
-    p.requant.per_channel = 1;
+    p.requant.per_channel = !(variant & VAR_PER_TENSOR);
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_depthwise_conv_s8(&p, input_buf, out_ref);
@@ -237,31 +429,124 @@ static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
     tc_status_t s1, s2;
 
     memset(&p, 0, sizeof p);
-    p.batches = 1;
+    p.batches = (variant & VAR_FC_BATCH_WZP) ? 2 : 1;
     p.input_depth = in_depth;
     p.output_depth = out_depth;
     p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
-    p.weights_zero_point = 0;
+    p.weights_zero_point = (variant & VAR_FC_BATCH_WZP) ? 3 : 0;
     p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
-    p.act_min = -100;
-    p.act_max = 120;
+    p.act_min = (variant & VAR_FULL_RANGE) ? -128 : -100;
+    p.act_max = (variant & VAR_FULL_RANGE) ? 127 : 120;
     fill(weights, in_depth * out_depth, MAX_W);
-    fill(input_buf, in_depth, MAX_IO);
+    fill(input_buf, p.batches * in_depth, MAX_IO);
     fill_requant(out_depth, in_depth);
     p.weights.format = TC_WEIGHTS_S8;
     p.weights.data = weights;
     p.weights.bytes = (uint32_t)(in_depth * out_depth);
-    p.bias = bias;
+    p.bias = (variant & VAR_NO_BIAS) ? NULL : bias;
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
-    p.requant.per_channel = 1;
+    p.requant.per_channel = !(variant & VAR_PER_TENSOR);
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_fully_connected_s8(&p, input_buf, out_ref);
     t1 = tc_port_timer_read();
     s2 = tc_fully_connected_s8(&p, input_buf, out_arch);
     t2 = tc_port_timer_read();
-    return report(name, out_depth, t1 - t0, t2 - t1, s1, s2);
+    return report(name, p.batches * out_depth, t1 - t0, t2 - t1, s1, s2);
+}
+
+/* An ADD: input1 of shape `out`, input2 of shape `in2` (broadcast when it
+ * differs), random zero points and multipliers, input shifts 0..-3 (with
+ * shift 0, input1's multiplier is exactly 1/2 as TFLM's larger-scale input
+ * has; unless `tflm`, input2 gets shift 0 with a random multiplier, which
+ * the fast paths leave to the general loop) and an output shift of
+ * out_shift..out_shift - 4; `relu` clamps at the output zero point. TFLM
+ * uses left_shift 20 (then out_shift -17 makes outputs span int8); a small
+ * left_shift with an output shift near 0 makes every rounding step hit its
+ * ties often, which the fast paths' rounding must get right. */
+static int check_add(const char *name, tc_shape_t out, tc_shape_t in2,
+                     int relu, int32_t left_shift, int32_t out_shift,
+                     int tflm)
+{
+    static int8_t input2[MAX_IO];
+    tc_add_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+    const int32_t size = out.n * out.h * out.w * out.c;
+
+    memset(&p, 0, sizeof p);
+    p.input1 = out;
+    p.input2 = in2;
+    p.output = out;
+    p.input1_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.input2_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.left_shift = left_shift;
+    p.input1_multiplier = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
+    p.input1_shift = -(int32_t)(rnd() % 4u);
+    p.input2_multiplier = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
+    p.input2_shift = -(int32_t)(rnd() % 4u);
+    if (p.input1_shift == 0) {
+        p.input1_multiplier = 0x40000000;
+    }
+    if (p.input2_shift == 0 && tflm) {
+        p.input2_multiplier = 0x40000000;
+    }
+    if (!tflm) {
+        p.input2_shift = 0;
+    }
+    p.output_multiplier = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
+    p.output_shift = out_shift - (int32_t)(rnd() % 5u);
+    p.act_min = relu ? p.output_zero_point : -128;
+    p.act_max = 127;
+    fill(input_buf, size, MAX_IO);
+    fill(input2, in2.n * in2.h * in2.w * in2.c, MAX_IO);
+    input_buf[0] = -128;
+    input_buf[1] = 127;
+    input2[0] = 127;
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_add_s8(&p, input_buf, input2, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_add_s8(&p, input_buf, input2, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, size, t1 - t0, t2 - t1, s1, s2);
+}
+
+/* An AVERAGE_POOL_2D: filter fh x fw, stride, padding pad before (the
+ * output size as TFLite "same" gives it when pad > 0, "valid" otherwise);
+ * `relu` clamps at 0. Global pools of MLPerf Tiny's shapes, partial border
+ * windows, channel counts with a tail after the groups of 4, and a window
+ * of more than 255 taps (the 32-bit path). */
+static int check_avgpool(const char *name, tc_shape_t in, int32_t fh,
+                         int32_t fw, int32_t stride, int32_t pad, int relu)
+{
+    tc_pool_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+
+    memset(&p, 0, sizeof p);
+    p.input = in;
+    p.output = in;
+    p.output.h = pad ? (in.h + stride - 1) / stride : (in.h - fh) / stride + 1;
+    p.output.w = pad ? (in.w + stride - 1) / stride : (in.w - fw) / stride + 1;
+    p.filter_h = fh;
+    p.filter_w = fw;
+    p.stride_h = p.stride_w = stride;
+    p.pad_top = p.pad_left = pad;
+    p.act_min = relu ? 0 : -128;
+    p.act_max = 127;
+    fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
+    input_buf[0] = -128;
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_avgpool_s8(&p, input_buf, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_avgpool_s8(&p, input_buf, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, p.output.n * p.output.h * p.output.w * in.c, t1 - t0,
+                  t2 - t1, s1, s2);
 }
 
 int main(void)
@@ -272,6 +557,27 @@ int main(void)
     static const tc_shape_t c6 = {1, 9, 8, 6};
     static const tc_shape_t dw32 = {1, 10, 10, 32};
     static const tc_shape_t dw40 = {1, 9, 10, 40};
+    static const tc_shape_t dscnn = {1, 25, 5, 64};
+    static const tc_shape_t interior = {1, 7, 8, 64};
+    static const tc_shape_t dw12 = {1, 11, 9, 12};
+    static const tc_shape_t odd7 = {1, 5, 5, 7};
+    static const tc_shape_t wide300 = {1, 2, 3, 300};
+    static const tc_shape_t wide8 = {1, 2, 3, 8};
+    static const tc_shape_t add16 = {1, 16, 16, 16};
+    static const tc_shape_t add63 = {1, 8, 8, 63};
+    static const tc_shape_t bcast = {1, 16, 16, 1};
+    static const tc_shape_t dscnn_in = {1, 49, 10, 1};
+    static const tc_shape_t rn_in = {1, 16, 16, 3};
+    static const tc_shape_t big_c = {1, 5, 4, 80};
+    static const tc_shape_t interior8 = {1, 8, 8, 64};
+    static const tc_shape_t pool256 = {1, 16, 16, 12};
+    static const tc_shape_t demo = {1, 8, 8, 16};
+    static const tc_shape_t dw_vww = {1, 13, 12, 9};
+    static const tc_shape_t dw_vww8 = {1, 24, 24, 8};
+    static const tc_shape_t dw_4ch = {2, 6, 7, 4};
+    static const tc_shape_t dw260 = {1, 3, 4, 260};
+    static const tc_shape_t pw12 = {1, 5, 5, 12};
+    static const tc_shape_t pw8b2 = {2, 6, 5, 8};
     int failures = 0;
 
     tc_port_init();
@@ -286,6 +592,120 @@ int main(void)
     failures += check_dw("dw_3x3_palette4", c6, 1, 3, 1, 1, 1, 1);
     failures += check_fc("fc_250to30_tail", 250, 30);
     failures += check_fc("fc_256to64", 256, 64);
+    failures += check_dw("dw_3x3_dscnn_25x5x64", dscnn, 1, 3, 1, 1, 1, 0);
+    failures += check_dw("dw_3x3_valid_interior", interior, 1, 3, 1, 0, 1, 0);
+    failures += check_dw("dw_3x3_tail_6ch", c6, 1, 3, 2, 1, 1, 0);
+    failures += check_dw("dw_5x5_s2_dil1_12ch", dw12, 1, 5, 2, 2, 1, 0);
+    failures += check_dw("dw_3x3_pad3_empty_windows", c3, 1, 3, 1, 3, 1, 0);
+    failures += check_pw("pw_dscnn_64to64", dscnn, 64, 1, 0, 0);
+    failures += check_pw("pw_s2_16to30_tail", c3, 30, 2, 0, 0);
+    failures += check_pw("pw_7to5_tails", odd7, 5, 1, 0, 0);
+    failures += check_pw("pw_palette4_16to12", c3, 12, 1, 0, 1);
+    failures += check_pw("pw_padded_fallback", c3, 8, 2, 1, 0);
+    failures += check_pw("pw_300to20_unpaired", wide300, 20, 1, 0, 0);
+    failures += check_conv("conv_3x3_palette4_scratch_6to5", c6, 5, 3, 2, 1,
+                           1, PACK_PALETTE_SCRATCH);
+    failures += check_conv("conv_3x3_3ch_odd_row_palette4_scratch", odd, 8, 3,
+                           1, 1, 1, PACK_PALETTE_SCRATCH);
+    failures += check_conv("conv_3x3x80_taps_palette4_scratch_4oc", big_c, 4,
+                           3, 1, 1, 1, PACK_PALETTE_SCRATCH);
+    failures += check_conv("conv_3x3_dil2_palette4_scratch", c6, 5, 3, 1, 2, 2,
+                           PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_palette4_scratch_16to12", c3, 12, 1, 0,
+                         PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_palette4_scratch_odd_row_7to5", odd7, 5, 1, 0,
+                         PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_padded_palette4_scratch", c3, 8, 2, 1,
+                         PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_sparse8_16to12", c3, 12, 1, 0, PACK_SPARSE);
+    failures += check_pw("pw_sparse8_scratch_16to12", c3, 12, 2, 0,
+                         PACK_SPARSE_SCRATCH);
+    failures += check_pw("pw_sparse8_scratch_odd_row_7to5", odd7, 5, 1, 0,
+                         PACK_SPARSE_SCRATCH);
+    /* Packed layers against their dense twins (test_runtime_arch.py
+     * bounds the ratio): the demo CNN's conv2, DS-CNN's pointwise. */
+    failures += check_conv("conv_demo_3x3_16to32", demo, 32, 3, 1, 1, 1,
+                           PACK_DENSE);
+    failures += check_conv("conv_demo_3x3_16to32_palette4_scratch", demo, 32,
+                           3, 1, 1, 1, PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_dscnn_64to64_palette4_scratch", dscnn, 64, 1, 0,
+                         PACK_PALETTE_SCRATCH);
+    failures += check_pw("pw_dscnn_64to64_sparse8_scratch", dscnn, 64, 1, 0,
+                         PACK_SPARSE_SCRATCH);
+    failures += check_fc("fc_128to128", 128, 128);
+    failures += check_fc("fc_640to24", 640, 24);
+    left_shifts = 1;
+    failures += check_dw("dw_3x3_left_shift", dw32, 1, 3, 1, 1, 1, 0);
+    failures += check_pw("pw_left_shift", pw, 20, 1, 0, 0);
+    failures += check_fc("fc_left_shift_64to13", 64, 13);
+    left_shifts = 0;
+    failures += check_fc("fc_75to9_odd_depth", 75, 9);
+    failures += check_pw("pw_8to260_unpaired_wide", wide8, 260, 1, 0, 0);
+    failures += check_dw("dw_3x3_dil2_40ch", dw40, 1, 3, 1, 2, 2, 0);
+    variant = VAR_BIG_BIAS;
+    failures += check_dw("dw_3x3_big_bias", dw12, 1, 3, 1, 1, 1, 0);
+    failures += check_pw("pw_big_bias", odd7, 12, 1, 0, 0);
+    failures += check_fc("fc_big_bias_64to12", 64, 12);
+    variant = VAR_PER_TENSOR;
+    failures += check_dw("dw_3x3_per_tensor", dw40, 1, 3, 2, 1, 1, 0);
+    failures += check_pw("pw_per_tensor", c3, 24, 1, 0, 0);
+    failures += check_fc("fc_per_tensor_96to20", 96, 20);
+    variant = VAR_FC_BATCH_WZP;
+    failures += check_fc("fc_batch2_weights_zp", 77, 10);
+    variant = VAR_ACT;
+    failures += check_dw("dw_3x3_act_range_s2_9ch", dw_vww, 1, 3, 2, 1, 1, 0);
+    failures += check_pw("pw_act_range_16to10", c3, 10, 1, 0, 0);
+    variant = VAR_NO_BIAS;
+    failures += check_dw("dw_3x3_no_bias_32ch", dw32, 1, 3, 1, 1, 1, 0);
+    failures += check_pw("pw_no_bias_16to12", c3, 12, 1, 0, 0);
+    failures += check_fc("fc_no_bias_128to70", 128, 70);
+    failures += check_conv_same("conv_3x3_no_bias_3to8", rn_in, 8, 3, 3, 2, 2,
+                                0);
+    variant = VAR_FULL_RANGE;
+    failures += check_fc("fc_full_range_136to77", 136, 77);
+    failures += check_fc("fc_256to2_three_row_path", 256, 2);
+    variant = VAR_FULL_RANGE | VAR_NO_BIAS;
+    failures += check_fc("fc_full_range_no_bias_64to130", 64, 130);
+    variant = 0;
+    failures += check_pw("pw_12to9_pairs_c_path", pw12, 9, 1, 0, 0);
+    failures += check_pw("pw_vww_8to16_batch2", pw8b2, 16, 1, 0, 0);
+    failures += check_dw("dw_3x3_vww_s2_8ch", dw_vww8, 1, 3, 2, 1, 1, 0);
+    failures += check_dw("dw_3x3_4ch_pad2", dw_4ch, 1, 3, 1, 2, 1, 0);
+    failures += check_dw("dw_3x3_260ch_fallback", dw260, 1, 3, 1, 1, 1, 0);
+    failures += check_conv_same("conv_dscnn_10x4_s2_1to16", dscnn_in, 16, 10,
+                                4, 2, 2, 0);
+    failures += check_conv_same("conv_resnet_3x3_3to16", rn_in, 16, 3, 3, 1,
+                                1, 0);
+    failures += check_conv_same("conv_3x3_s2_odd_oc_batch2", odd, 7, 3, 3, 2,
+                                2, 4);
+    failures += check_conv_same("conv_5x3_s1x2_per_tensor", c6, 9, 5, 3, 1, 2,
+                                1);
+    failures += check_conv_same("conv_3x3_big_bias", c3, 12, 3, 3, 1, 1, 2);
+    failures += check_conv_same("conv_3x3_rounding_ties", rn_in, 16, 3, 3, 1,
+                                1, 8);
+    failures += check_conv_same("conv_3x3x80_tap_path", big_c, 4, 3, 3, 1, 1,
+                                0);
+    failures += check_conv_same("conv_3x3_dil2x1_3ch", rn_in, 6, 3, 3, 1, 1,
+                                16);
+    failures += check_conv_same("conv_3x3_dil2x1_16ch", c3, 6, 3, 3, 1, 2,
+                                16);
+    left_shifts = 1;
+    failures += check_conv_same("conv_3x3_left_shift", c3, 10, 3, 3, 2, 1, 0);
+    failures += check_conv_same("conv_3x3_left_shift_big_bias", c6, 10, 3, 3,
+                                1, 1, 2);
+    left_shifts = 0;
+    failures += check_avgpool("avgpool_global_dscnn", dscnn, 25, 5, 1, 0, 0);
+    failures += check_avgpool("avgpool_global_8x8x64", interior8, 8, 8, 1, 0,
+                              1);
+    failures += check_avgpool("avgpool_3x3_s2_same_tail", c6, 3, 3, 2, 1, 0);
+    failures += check_avgpool("avgpool_16x16_256taps", pool256, 16, 16, 1, 0,
+                              0);
+    failures += check_add("add_16x16x16", add16, add16, 0, 20, -17, 1);
+    failures += check_add("add_relu_8x8x63_tail", add63, add63, 1, 20, -17, 1);
+    failures += check_add("add_ties_ls1", add16, add16, 0, 1, -1, 1);
+    failures += check_add("add_ties_ls3", add16, add16, 0, 3, -2, 1);
+    failures += check_add("add_general_shift0", add16, add16, 0, 20, -17, 0);
+    failures += check_add("add_broadcast_c", add16, bcast, 0, 20, -17, 1);
     put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");
     return failures;
 }

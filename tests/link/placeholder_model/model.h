@@ -12,6 +12,7 @@
 #define TC_MODEL_OUTPUT_BYTES 4
 #define TC_MODEL_ARENA_BYTES 304
 #define TC_MODEL_NUM_LAYERS 2
+#define TC_MODEL_INPUT_PRESERVED 1 /* input at arena[0, 300), output after it */
 #define TC_MODEL_INPUT_RANK 2
 #define TC_MODEL_INPUT_DIMS {1, 300}
 #define TC_MODEL_INPUT_SCALE 0.5f

@@ -6,7 +6,9 @@
  * reaches QEMU's TCP serial. The port to listen on comes from the
  * environment variable TC_HOST_PORT (0 or unset: any free port); the chosen
  * port is printed on stdout as "TC_HOST_PORT <n>" before accepting.
- * The latency timer is CLOCK_MONOTONIC in nanoseconds.
+ * The latency timer is CLOCK_MONOTONIC in nanoseconds. LOAD_INPUT reads
+ * the host file with stdio, as QEMU semihosting does for the emulated
+ * netduinoplus2.
  *
  * For fault-injection tests, TC_HOST_DIE_AFTER_BYTES=n makes the process
  * exit (status 3) once it has received n bytes, like a board that resets or
@@ -20,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -74,6 +77,10 @@ void tc_port_init(void)
         fail("accept");
     }
     close(server);
+    /* Answers go out in several small sends (delimiter, COBS blocks): without
+     * this, Nagle's algorithm holds each answer's tail for the host's delayed
+     * ACK, about 40 ms per exchange where a UART takes a few. */
+    setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     /* Like a board printing at boot: the host link must skip this text. */
     tc_port_write((const uint8_t *)banner, sizeof banner - 1);
 }
@@ -108,11 +115,29 @@ int tc_port_read_byte(void)
     return buf[next++];
 }
 
+int tc_port_load_input(const char *path, uint8_t *dst, size_t len)
+{
+    FILE *file = fopen(path, "rb");
+    size_t got;
+    if (file == NULL) {
+        return -1;
+    }
+    got = fread(dst, 1, len, file);
+    fclose(file);
+    return got == len ? 0 : -1;
+}
+
 uint32_t tc_port_timer_read(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint32_t)((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+}
+
+/* A host process has no core clock of its own to report: unknown. */
+uint32_t tc_port_core_clock_hz(void)
+{
+    return 0u;
 }
 
 void tc_port_exit(int code)

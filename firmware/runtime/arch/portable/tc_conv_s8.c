@@ -6,6 +6,8 @@
  * output channels share each input load. Each pixel's outputs are written
  * once, in increasing channel order, after that pixel's window is read, so
  * results are bit-identical with TFLM and the shifted-overlap contract holds.
+ * Packed weights with a decode scratch are decoded once per call
+ * (tc_conv_decoded) and run as dense.
  */
 #include "../../src/tc_conv_common.h"
 #include "tc_window.h"
@@ -77,11 +79,13 @@ tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
                        int8_t *output)
 {
     const tc_status_t status = tc_conv_check(p, input, output);
+    tc_conv_params_t dense;
     int32_t b, oy, ox, oc;
 
     if (status != TC_OK) {
         return status;
     }
+    p = tc_conv_decoded(p, &dense);  /* packed weights: once per call */
     for (b = 0; b < p->input.n; ++b) {
         for (oy = 0; oy < p->output.h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;

@@ -12,7 +12,9 @@ banker's rounding.
 Every ``*_params`` function returns a dataclass whose field names are exactly
 the fields of the matching C struct in ``firmware/runtime/include/tc_runtime.h``
 (shapes and sizes excluded; the code generator adds those), so
-``dataclasses.asdict`` gives the designated initialisers to emit.
+``dataclasses.asdict`` gives the designated initialisers to emit. The
+gemmlowp fixed-point tables of LOGISTIC/TANH are in ``fixedpoint`` and the
+packed weight formats in ``packing``.
 """
 
 from __future__ import annotations
@@ -24,17 +26,23 @@ from typing import Sequence
 import numpy as np
 
 from tinycompress.errors import ModelFormatError, UnsupportedError
+from tinycompress.tflite.schema import ACTIVATIONS
 
 INT8_MIN = -128
 INT8_MAX = 127
 
-FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
-# TFLite's ActivationFunctionType enum values of the supported activations.
-_FUSED_CODES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
+# The one table of fused activations the kernels support: name -> the real interval
+# it clamps to (None = unbounded). TFLite's enum code -> name is schema.ACTIVATIONS.
+FUSED_ACTIVATIONS: dict[str, tuple[float | None, float | None]] = {
+    "NONE": (None, None),
+    "RELU": (0.0, None),
+    "RELU6": (0.0, 6.0),
+    "RELU_N1_TO_1": (-1.0, 1.0),
+}
 
 # Integer bits of the fixed-point inputs TFLM uses (softmax diff, logistic/tanh input).
 _SOFTMAX_DIFF_INTEGER_BITS = 5
-_SIGMOID_INPUT_INTEGER_BITS = 4
+SIGMOID_INPUT_INTEGER_BITS = 4
 _ADD_LEFT_SHIFT = 20
 
 
@@ -107,22 +115,15 @@ def activation_range(fused: str | int, output_scale: float, output_zero_point: i
     ``fused`` is a name from FUSED_ACTIVATIONS or TFLite's enum value.
     """
     if isinstance(fused, int) and not isinstance(fused, bool):
-        if fused not in _FUSED_CODES:
-            raise UnsupportedError(
-                f"fused activation code {fused} is not supported; supported: {', '.join(FUSED_ACTIVATIONS)}"
-            )
-        fused = _FUSED_CODES[fused]
-    if fused == "NONE":
-        return INT8_MIN, INT8_MAX
-    if fused == "RELU":
-        return max(INT8_MIN, _quantize_f32(0.0, output_scale, output_zero_point)), INT8_MAX
-    if fused == "RELU6":
-        lo = max(INT8_MIN, _quantize_f32(0.0, output_scale, output_zero_point))
-        return lo, min(INT8_MAX, _quantize_f32(6.0, output_scale, output_zero_point))
-    if fused == "RELU_N1_TO_1":
-        lo = max(INT8_MIN, _quantize_f32(-1.0, output_scale, output_zero_point))
-        return lo, min(INT8_MAX, _quantize_f32(1.0, output_scale, output_zero_point))
-    raise UnsupportedError(f"fused activation {fused!r} is not supported; supported: {', '.join(FUSED_ACTIVATIONS)}")
+        fused = ACTIVATIONS[fused] if 0 <= fused < len(ACTIVATIONS) else str(fused)
+    if fused not in FUSED_ACTIVATIONS:
+        raise UnsupportedError(
+            f"fused activation {fused} is not supported; supported: {', '.join(FUSED_ACTIVATIONS)}"
+        )
+    low, high = FUSED_ACTIVATIONS[fused]
+    lo = INT8_MIN if low is None else max(INT8_MIN, _quantize_f32(low, output_scale, output_zero_point))
+    hi = INT8_MAX if high is None else min(INT8_MAX, _quantize_f32(high, output_scale, output_zero_point))
+    return lo, hi
 
 
 def conv_requant(
@@ -230,11 +231,11 @@ class SigmoidParams:
 
 
 def _sigmoid_params(input_scale: float, input_zero_point: int, size: int) -> SigmoidParams:
-    real = float(np.float32(input_scale)) * float(1 << (31 - _SIGMOID_INPUT_INTEGER_BITS))
+    real = float(np.float32(input_scale)) * float(1 << (31 - SIGMOID_INPUT_INTEGER_BITS))
     mantissa, shift = math.frexp(real)
     mult = round_half_away(mantissa * (1 << 31))
     mult = int(np.array(mult, dtype=np.int64).astype(np.int32))
-    radius = calculate_input_radius(_SIGMOID_INPUT_INTEGER_BITS, shift)
+    radius = calculate_input_radius(SIGMOID_INPUT_INTEGER_BITS, shift)
     return SigmoidParams(int(size), int(input_zero_point), radius, mult, int(shift))
 
 
@@ -266,8 +267,8 @@ def relu_params(
 ) -> ReluParams:
     """Standalone RELU: requantise then clamp at quantised 0 (TFLM CalculateReluOpData)."""
     m, sh = _ratio(input_scale, output_scale)
-    act_min = max(INT8_MIN, _quantize_f32(0.0, output_scale, output_zero_point))
-    return ReluParams(int(size), int(input_zero_point), int(output_zero_point), m, sh, act_min, INT8_MAX)
+    act_min, act_max = activation_range("RELU", output_scale, output_zero_point)
+    return ReluParams(int(size), int(input_zero_point), int(output_zero_point), m, sh, act_min, act_max)
 
 
 @dataclass(frozen=True)
@@ -320,25 +321,6 @@ def mean_params(input_scale: float, input_zero_point: int, output_scale: float, 
     return MeanParams(int(input_zero_point), int(output_zero_point), m, sh)
 
 
-@dataclass(frozen=True)
-class ConcatRequant:
-    """One tc_concat_requant_t entry; multiplier 0 means plain copy."""
-
-    input_zero_point: int
-    multiplier: int
-    shift: int
-
-
-def concat_requant(
-    input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int
-) -> ConcatRequant:
-    """Copy when quantisation matches the output's, else requantise."""
-    if np.float32(input_scale) == np.float32(output_scale) and input_zero_point == output_zero_point:
-        return ConcatRequant(int(input_zero_point), 0, 0)
-    m, sh = _ratio(input_scale, output_scale)
-    return ConcatRequant(int(input_zero_point), m, sh)
-
-
 def axis_mask(axes: Sequence[int], rank: int) -> int:
     """tc_mean_params_t.axis_mask for TFLite axes of a rank-``rank`` tensor.
 
@@ -355,192 +337,3 @@ def axis_mask(axes: Sequence[int], rank: int) -> int:
             raise ModelFormatError(f"MEAN axis {a} is out of range for a rank-{rank} tensor")
         mask |= 1 << ((a % rank) + 4 - rank)
     return mask
-
-
-@dataclass(frozen=True)
-class Palette4:
-    """A weight tensor packed for TC_WEIGHTS_PALETTE4 (see tc_runtime.h)."""
-
-    palette: np.ndarray  # int8 [channels, 16]; unused entries are 0
-    indices: bytes  # two 4-bit indices per byte, low nibble first
-
-    @property
-    def nbytes(self) -> int:
-        """Flash the packed form takes: palette plus indices."""
-        return int(self.palette.size) + len(self.indices)
-
-
-def pack_palette4(weights: np.ndarray, channel_axis: int) -> Palette4 | None:
-    """Pack int8 weights with at most 16 distinct values per output channel.
-
-    Clustered models (tfmot ``cluster_weights`` with <= 16 clusters) satisfy
-    this even after per-channel quantisation; dense ones usually do not, and
-    then ``None`` is returned so the caller keeps TC_WEIGHTS_S8. The element
-    order is the dense layout order (row-major ``weights``), and
-    ``channel_axis`` names the output-channel dimension (0 for CONV_2D and
-    FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D).
-    """
-    w = np.asarray(weights, dtype=np.int8)
-    axis = channel_axis % w.ndim
-    moved = np.moveaxis(w, axis, 0)
-    rows = moved.reshape(moved.shape[0], -1)
-    palette = np.zeros((rows.shape[0], 16), np.int8)
-    row_codes = np.empty(rows.shape, np.uint8)
-    for c, row in enumerate(rows):
-        values, inverse = np.unique(row, return_inverse=True)
-        if values.size > 16:
-            return None
-        palette[c, : values.size] = values
-        row_codes[c] = inverse.ravel()
-    codes = np.moveaxis(row_codes.reshape(moved.shape), 0, axis).reshape(-1)
-    if codes.size & 1:
-        codes = np.append(codes, np.uint8(0))
-    packed = (codes[0::2] | (codes[1::2] << 4)).astype(np.uint8)
-    return Palette4(palette, packed.tobytes())
-
-
-# --------------------------------------------------------------------------
-# LOGISTIC / TANH as 256-entry tables. An int8 elementwise op is a function of
-# the input byte alone, so the host can evaluate TFLM's gemmlowp fixed-point
-# arithmetic once per possible input and the device only looks the result up
-# (tc_lut_s8). The helpers below mirror firmware/runtime/src/tc_fixedpoint.c on
-# int64 numpy arrays holding int32 values.
-
-_I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
-
-
-def _wrap32(x: np.ndarray) -> np.ndarray:
-    return ((x - _I32_MIN) & 0xFFFFFFFF) + _I32_MIN
-
-
-def _srdhm(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """SaturatingRoundingDoublingHighMul (C division truncates toward zero)."""
-    a, b = np.broadcast_arrays(np.asarray(a, np.int64), np.asarray(b, np.int64))
-    ab = a * b  # |ab| <= 2^62: exact in int64
-    num = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    q = np.where(num >= 0, num >> 31, -((-num) >> 31))
-    return np.where((a == b) & (a == _I32_MIN), _I32_MAX, q)
-
-
-def _rdbypot(x: np.ndarray, exponent: int) -> np.ndarray:
-    x = np.asarray(x, np.int64)
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (x < 0)
-    return (x >> exponent) + (remainder > threshold)
-
-
-def _sat_shl(x: np.ndarray, exponent: int) -> np.ndarray:
-    threshold = (1 << (31 - exponent)) - 1
-    return np.where(x > threshold, _I32_MAX, np.where(x < -threshold, _I32_MIN, _wrap32(x << exponent)))
-
-
-def _rescale(x: np.ndarray, src_bits: int, dst_bits: int) -> np.ndarray:
-    exponent = src_bits - dst_bits
-    if exponent > 0:
-        return _sat_shl(x, exponent)
-    if exponent < 0:
-        return _rdbypot(x, -exponent)
-    return x
-
-
-_EXP_BARREL = (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)
-
-
-def _exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
-    frac_bits = 31 - integer_bits
-    one_quarter = 1 << (frac_bits - 2)
-    a_mod = _wrap32((a & (one_quarter - 1)) - one_quarter)
-    remainder = _wrap32(a_mod - a)
-    x = _wrap32(_rescale(a_mod, integer_bits, 0) + (1 << 28))
-    x2 = _srdhm(x, x)
-    x3 = _srdhm(x2, x)
-    x4 = _srdhm(x2, x2)
-    poly = _rdbypot(_wrap32(_srdhm(_wrap32(_rdbypot(x4, 2) + x3), 715827883) + x2), 1)
-    result = _wrap32(1895147668 + _srdhm(np.int64(1895147668), _wrap32(x + poly)))
-    for exponent, multiplier in zip(range(-2, 5), _EXP_BARREL):
-        if integer_bits > exponent:
-            bit = 1 << (frac_bits + exponent)
-            result = np.where(remainder & bit, _srdhm(result, multiplier), result)
-    if integer_bits > 5:
-        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
-    return np.where(a == 0, _I32_MAX, result)
-
-
-def _two_over_one_plus_x(a: np.ndarray) -> np.ndarray:
-    s = a + _I32_MAX  # RoundingHalfSum(a, 1.0): (s +/- 1) / 2 truncated toward zero
-    half = np.where(s >= 0, (s + 1) >> 1, -((1 - s) >> 1))
-    x = _wrap32(1515870810 + _srdhm(half, -1010580540))
-    for _ in range(3):
-        one_minus = _wrap32((1 << 29) - _srdhm(half, x))
-        x = _wrap32(x + _rescale(_srdhm(x, one_minus), 4, 2))
-    return x
-
-
-def _logistic_q0(a: np.ndarray, integer_bits: int) -> np.ndarray:
-    abs_a = np.where(a > 0, a, _wrap32(-a))
-    pos = _rescale(_two_over_one_plus_x(_exp_on_negative_values(_wrap32(-abs_a), integer_bits)), 1, 0)
-    return np.where(a == 0, 1 << 30, np.where(a > 0, pos, _wrap32(_I32_MAX - pos)))
-
-
-def _tanh_q0(a: np.ndarray, integer_bits: int) -> np.ndarray:
-    n = np.where(a < 0, a, _wrap32(-a))
-    t = _rescale(_wrap32(_two_over_one_plus_x(_exp_on_negative_values(n, integer_bits + 1)) - (1 << 29)), 2, 0)
-    return np.where(a == 0, 0, np.where(a < 0, _wrap32(-t), t))
-
-
-def _mbqm(x: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
-    left, right = max(shift, 0), max(-shift, 0)
-    return _rdbypot(_srdhm(_wrap32(x << left), multiplier), right)
-
-
-def _sigmoid_table(p: SigmoidParams, tanh: bool) -> np.ndarray:
-    x = np.arange(INT8_MIN, INT8_MAX + 1, dtype=np.int64) - p.input_zero_point
-    q4 = _mbqm(x, p.input_multiplier, p.input_left_shift)
-    if tanh:
-        values = np.clip(_rdbypot(_tanh_q0(q4, _SIGMOID_INPUT_INTEGER_BITS), 24), INT8_MIN, INT8_MAX)
-    else:
-        values = np.clip(_rdbypot(_logistic_q0(q4, _SIGMOID_INPUT_INTEGER_BITS), 23) + INT8_MIN, INT8_MIN, INT8_MAX)
-    values = np.where(x <= -p.input_range_radius, INT8_MIN, np.where(x >= p.input_range_radius, INT8_MAX, values))
-    return values.astype(np.int8)
-
-
-def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
-    """tc_lut_s8 table of TFLM's int8 LOGISTIC: entry q + 128 is the output for input q."""
-    return _sigmoid_table(logistic_params(input_scale, input_zero_point, 256), tanh=False)
-
-
-def tanh_table(input_scale: float, input_zero_point: int) -> np.ndarray:
-    """tc_lut_s8 table of TFLM's int8 TANH: entry q + 128 is the output for input q."""
-    return _sigmoid_table(tanh_params(input_scale, input_zero_point, 256), tanh=True)
-
-
-@dataclass(frozen=True)
-class Sparse8:
-    """A weight tensor packed for TC_WEIGHTS_SPARSE8 (see tc_runtime.h)."""
-
-    bitmap: bytes  # bit i (LSB first) set when dense element i is nonzero
-    values: np.ndarray  # int8 nonzero weights in dense order
-    channel_start: np.ndarray  # uint32 [channels]: index of each row's first nonzero
-
-    @property
-    def nbytes(self) -> int:
-        """Flash the packed form takes: bitmap, values and row starts."""
-        return len(self.bitmap) + int(self.values.size) + 4 * int(self.channel_start.size)
-
-
-def pack_sparse8(weights: np.ndarray) -> Sparse8:
-    """Pack pruned int8 weights whose output channel is the leading axis.
-
-    That is the layout of FULLY_CONNECTED ``[out, in]`` and CONV_2D
-    ``[out, kh, kw, in]`` weights; the runtime accepts the format for FC and
-    1x1 convolutions, where each output channel's weights form one row. The
-    caller keeps whichever of dense, palette and sparse is smallest.
-    """
-    w = np.asarray(weights, dtype=np.int8)
-    rows = w.reshape(w.shape[0], -1)
-    nonzero = rows != 0
-    counts = nonzero.sum(axis=1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.uint32)
-    bitmap = np.packbits(nonzero.ravel(), bitorder="little").tobytes()
-    return Sparse8(bitmap, rows[nonzero].astype(np.int8), starts)

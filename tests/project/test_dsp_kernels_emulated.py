@@ -1,0 +1,133 @@
+"""Emulator tier: the arch kernels of the MLPerf Tiny layer shapes, against TFLM on every emulated core.
+
+firmware/runtime/arch/cortex-m-dsp/ has fast paths for the layer shapes of
+DS-CNN and ResNet-8 (a 1-channel 10x4 stride-2 first conv, 3x3 convs on 3
+and 16 channels, residual ADD, average pooling) and of DS-CNN/MobileNet's
+separable blocks (depthwise, pointwise 1x1, fully connected); tc_arch_check.c compares
+them with the reference kernels, and this test closes the loop against the
+TFLM interpreter itself: small models with those layers, built with each
+board's kernel chain, must give TFLM's output bytes: the DSP kernels on the
+M4 and on the M55 (its helium chain falls back to them; the M55 has the DSP
+extension), the portable ones on RISC-V.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import report_fields, xorshift_input
+
+from tinycompress.oracle import TflmOracle
+from tinycompress.project.boards import get_board
+from tinycompress.project.build import build_project
+from tinycompress.project.export import export_project
+from tinycompress.project.model import model_sources_from_tflite
+from tinycompress.project.qemu import run_firmware
+
+pytestmark = pytest.mark.emulator
+
+# Emulated board -> where its build takes the depthwise kernel from (first folder of its chain that has it).
+BOARDS = {"qemu-netduinoplus2": "cortex-m-dsp", "qemu-mps3-an547": "cortex-m-dsp", "qemu-riscv32": "portable"}
+
+
+def kws_front(layers: Any, inp: Any) -> Any:
+    """DS-CNN's first layer (10x4, stride 2, 1 channel) feeding a 3x3 conv and a residual ADD."""
+    x = layers.Conv2D(16, (10, 4), strides=2, padding="same", activation="relu")(inp)
+    y = layers.Conv2D(16, 3, padding="same")(x)
+    return layers.ReLU()(layers.Add()([x, y]))
+
+
+def resnet_head(layers: Any, inp: Any) -> Any:
+    """ResNet-8's first conv (3x3 on 3 channels), stride-2 3x3 conv, pooling, softmax classifier."""
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inp)
+    x = layers.Conv2D(24, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = layers.AveragePooling2D(x.shape[1:3])(x)
+    return layers.Softmax()(layers.Dense(10)(layers.Flatten()(x)))
+
+
+def separable_blocks(layers: Any, inp: Any) -> Any:
+    """DS-CNN/MobileNet blocks: 3x3 depthwise (border and interior pixels, stride 1 and 2),
+    pointwise 1x1 (an odd pixel count, stride 2), fully connected with a partial row block."""
+    x = layers.DepthwiseConv2D(3, padding="same", activation="relu")(inp)
+    x = layers.Conv2D(20, 1, activation="relu")(x)
+    x = layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(x)
+    x = layers.Conv2D(10, 1, strides=2, padding="same")(x)
+    return layers.Dense(7)(layers.Flatten()(x))
+
+
+def depthwise_general(layers: Any, inp: Any) -> Any:
+    """Depthwise layers off the unrolled 3x3 path: 6 channels (a 2-channel tail), a 5x5 filter."""
+    x = layers.DepthwiseConv2D(3, activation="relu")(inp)
+    x = layers.DepthwiseConv2D(5, padding="same")(x)
+    return layers.Dense(5)(layers.Dense(30, activation="relu")(layers.Flatten()(x)))
+
+
+MODELS: dict[str, tuple[tuple[int, ...], Callable[[Any, Any], Any]]] = {
+    "kws_front": ((20, 10, 1), kws_front),
+    "resnet_head": ((12, 12, 3), resnet_head),
+    "separable_blocks": ((9, 7, 12), separable_blocks),
+    "depthwise_general": ((8, 9, 6), depthwise_general),
+}
+
+
+@pytest.mark.parametrize("board_name", sorted(BOARDS))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_arch_kernels_match_tflm(name: str, board_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keras_int8 import convert_int8, tf_keras
+
+    shape, build = MODELS[name]
+    tf_keras.utils.set_random_seed(0)
+    inp = tf_keras.layers.Input(shape)
+    tflite = tmp_path / f"{name}.tflite"
+    tflite.write_bytes(convert_int8(tf_keras.Model(inp, build(tf_keras.layers, inp)), samples=16))
+    monkeypatch.setenv("HOME", str(tmp_path))  # PlatformIO must not touch the user's home
+    model = model_sources_from_tflite(tflite, runtime_arch=get_board(board_name).runtime_arch)
+    assert_device_equals_tflm(model, tflite, board_name, tmp_path)
+
+
+# (board, objective): the packed layers' decode scratch on every kernel chain, the generic packed
+# paths (size: the FC's palette) on the M4.
+PACKED_RUNS = [("qemu-netduinoplus2", "balanced"), ("qemu-netduinoplus2", "size"),
+               ("qemu-mps3-an547", "balanced"), ("qemu-riscv32", "balanced")]
+
+
+@pytest.mark.parametrize(("board_name", "objective"), PACKED_RUNS)
+def test_packed_layers_match_tflm(board_name: str, objective: str, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clustered + pruned CNN (keras_int8.packed_cnn): a 3x3 conv in 4-bit palette and a 1x1
+    conv in sparse bitmap, both decoded once per call into their arena scratch, give TFLM's bytes."""
+    from keras_int8 import convert_int8, packed_cnn
+
+    tflite = tmp_path / "packed.tflite"
+    tflite.write_bytes(convert_int8(packed_cnn(), samples=16))
+    monkeypatch.setenv("HOME", str(tmp_path))  # PlatformIO must not touch the user's home
+    model = model_sources_from_tflite(tflite, runtime_arch=get_board(board_name).runtime_arch, optimize=objective)
+    storage = {row["layer"].split(":")[0]: (row["storage"], row["scratch_bytes"]) for row in model.weights_storage}
+    assert storage["CONV_2D#2"] == ("palette4", 3456) and storage["CONV_2D#3"] == ("sparse8", 192)
+    assert storage["FULLY_CONNECTED#5"][0] == ("palette4" if objective == "size" else "s8")
+    assert ".scratch = (tc_model_arena + " in model.files["model.c"]
+    assert_device_equals_tflm(model, tflite, board_name, tmp_path)
+
+
+def assert_device_equals_tflm(model: Any, tflite: Path, board_name: str, tmp_path: Path) -> None:
+    """Build ``model`` with the board's kernel chain (selftest app), run it in QEMU, compare with TFLM."""
+    board = get_board(board_name)
+    project = export_project(model, board, tmp_path / "project", app="selftest").project
+    kernels = {p.name: p.parent.name for p in (project / "src" / "runtime").rglob("*.c")}
+    assert kernels["tc_depthwise_conv_s8.c"] == BOARDS[board_name]
+    built = build_project(project)
+
+    run = run_firmware(board, built.firmware, timeout=60)
+    assert run.exit_code == 0, run.output
+    device = report_fields(run.output)
+    assert device["status"] == "0"
+    oracle = TflmOracle(tflite.read_bytes())
+    sample = xorshift_input(built.project.seed, int(np.prod(oracle.input.shape)))
+    expected = oracle.run(sample).astype(np.int8).view(np.uint8)
+    assert expected.size > 1
+    assert device["output"] == expected.tobytes().hex()
