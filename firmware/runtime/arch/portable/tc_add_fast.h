@@ -4,6 +4,7 @@
  * iteration. Shared by arch/portable and arch/cortex-m-dsp, which differ
  * only in tc_smmlar(), defined before including this file:
  *   a + round(v * m / 2^32), rounding half up (Arm's SMMLAR).
+ * The including file gets tc_add_s8() itself from here.
  *
  * TFLM rescales each input as MultiplyByQuantizedMultiplier((q - zp) <<
  * left_shift, m, s): SaturatingRoundingDoublingHighMul, then
@@ -120,6 +121,21 @@ static int32_t tc_add_same_shape_fast(const tc_add_params_t *p,
                       p->output.n * p->output.h * p->output.w * p->output.c,
                       input1, input2, output);
     return 1;
+}
+
+/* The kernel itself, the same for every arch that includes this file. */
+tc_status_t tc_add_s8(const tc_add_params_t *p, const int8_t *input1,
+                      const int8_t *input2, int8_t *output)
+{
+    const tc_status_t status = tc_add_check(p, input1, input2, output);
+
+    if (status != TC_OK) {
+        return status;
+    }
+    if (!tc_add_same_shape_fast(p, input1, input2, output)) {
+        tc_add_broadcast(p, input1, input2, output);
+    }
+    return TC_OK;
 }
 
 #endif /* TC_ADD_FAST_H */

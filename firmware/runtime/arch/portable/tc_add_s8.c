@@ -12,17 +12,3 @@ static inline int32_t tc_smmlar(int32_t v, int32_t m, int32_t a)
 }
 
 #include "tc_add_fast.h"
-
-tc_status_t tc_add_s8(const tc_add_params_t *p, const int8_t *input1,
-                      const int8_t *input2, int8_t *output)
-{
-    const tc_status_t status = tc_add_check(p, input1, input2, output);
-
-    if (status != TC_OK) {
-        return status;
-    }
-    if (!tc_add_same_shape_fast(p, input1, input2, output)) {
-        tc_add_broadcast(p, input1, input2, output);
-    }
-    return TC_OK;
-}
