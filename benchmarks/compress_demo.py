@@ -11,9 +11,9 @@ arena, per-layer int8 sparsity and unique values per channel, timings.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,8 +65,13 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        main(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", nargs="?", type=Path, metavar="OUT_DIR",
+                        help="keep the trained models and compress outputs here (default: a temporary directory)")
+    args = parser.parse_args()
+    if args.out_dir is not None:
+        main(args.out_dir)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             main(Path(tmp))

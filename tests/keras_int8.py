@@ -150,6 +150,26 @@ def dense_autoencoder(seed: int = 0) -> Any:
     return randomize(tf_keras.Model(inp, out), seed)
 
 
+def op_mix(seed: int = 0) -> Any:
+    """The ops the MLPerf models lack, each twice at two sizes: general depthwise (5x5, a depth
+    multiplier), MUL, CONCATENATION, RELU, TANH, PAD, LOGISTIC, for the
+    instruction cost model's calibration (benchmarks/calibrate_cost_model.py)."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((16, 16, 4))
+    a = layers.Conv2D(8, 3, padding="same")(inp)
+    b = layers.DepthwiseConv2D(5, padding="same", depth_multiplier=2)(inp)
+    x = layers.Concatenate()([a, layers.Multiply()([a, b])])
+    x = layers.Activation("tanh")(layers.ReLU()(x))
+    x = layers.DepthwiseConv2D(5)(layers.ZeroPadding2D(2)(x))
+    x = layers.Activation("sigmoid")(x)
+    y = layers.MaxPooling2D(2)(x)
+    y = layers.Concatenate()([y, layers.Multiply()([y, y])])
+    y = layers.Activation("tanh")(layers.ReLU()(y))
+    y = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(layers.ZeroPadding2D(1)(y))
+    out = layers.Dense(10, activation="sigmoid")(layers.GlobalAveragePooling2D()(y))
+    return tf_keras.Model(inp, out)
+
+
 def packed_cnn(seed: int = 0) -> Any:
     """A clustered and pruned CNN whose packed layers a decode scratch fits beside (task K4).
 
@@ -173,6 +193,23 @@ def packed_cnn(seed: int = 0) -> Any:
         elif layer.name == "pruned1x1":
             kernel, *rest = layer.get_weights()
             layer.set_weights([kernel * (rng.random(kernel.shape) >= 0.85), *rest])
+    return model
+
+
+def packed_dense(seed: int = 0) -> Any:
+    """Dense 128 -> 32 clustered to 16 values for the whole kernel, then Dense 32 -> 10 with 85 % of
+    its weights zero: converted with ``per_channel=False`` (as compress quantises a clustered model's
+    Dense layers), a shared 4-bit palette and sparse rows for the packed FULLY_CONNECTED loops."""
+    tf_keras.utils.set_random_seed(seed)
+    inp = layers.Input((128,))
+    hidden = layers.Dense(32, activation="relu", name="clustered")(inp)
+    model = tf_keras.Model(inp, layers.Dense(10, name="pruned")(hidden))
+    rng = np.random.default_rng(seed)
+    kernel, bias = model.get_layer("clustered").get_weights()
+    centroids = np.linspace(-0.3, 0.25, 16, dtype=np.float32)
+    model.get_layer("clustered").set_weights([centroids[rng.integers(0, 16, kernel.shape)], bias])
+    kernel, bias = model.get_layer("pruned").get_weights()
+    model.get_layer("pruned").set_weights([kernel * (rng.random(kernel.shape) >= 0.85), bias])
     return model
 
 

@@ -106,6 +106,8 @@ def test_sdist_and_wheel_carry_the_data_folders(installed: Installed) -> None:
                  "boards/platform/builder/main.py"):
         assert f"tinycompress/_data/{path}" in in_wheel, path
     assert "tinycompress-0.1.0.dist-info/licenses/LICENSE" in in_wheel
+    assert "tinycompress/codegen/cost_model.json" in in_sdist  # the cost model's coefficients (package data)
+    assert "tinycompress/codegen/cost_model.json" in in_wheel
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in in_wheel)
 
 

@@ -97,7 +97,8 @@ def run(
     with atomic_directory(out, COMMAND, owned=[f"{PROJECT_DIR}/{entry}" for entry in project_owned(board)]) as tmp:
         compressed = timed("compress", lambda: compress(model_path, data_spec, tmp / COMPRESS_DIR, recipe, progress,
                                                         trust_model=trust_model, beside_report=write_html_beside,
-                                                        task=task))
+                                                        task=task, optimize=optimize,
+                                                        runtime_arch=board.runtime_arch))
         if keep_model:
             kept = shutil.copyfile(model_path, tmp / Path(model_path).name)
             compressed.report.model = str(out / kept.name)
@@ -114,7 +115,8 @@ def run(
                                     f"check the cable and --port {port}")
             device = timed("profile", lambda: profile_project(exported.project, dataset, port=port, limit=limit,
                                                                progress=progress))
-            report = combined_report(compressed.report.to_dict(), sources, built.memory, device, board.name, timing)
+            report = combined_report(compressed.report.to_dict(), sources, built.memory, device, board.name, timing,
+                                     runtime_arch=board.runtime_arch)
         except TinyCompressError as exc:
             # The compression took minutes: keep it, and say where the chain stopped.
             failure = exc
@@ -138,11 +140,13 @@ def write_report(path: Path, report: dict[str, Any]) -> None:
 
 
 def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, device: dict[str, Any],
-                    board: str, timing: dict[str, float]) -> dict[str, Any]:
+                    board: str, timing: dict[str, float], *, runtime_arch: str | None = None) -> dict[str, Any]:
     """The compression table beside the device figures, plus both full reports.
 
     Each metric the task reports (``accuracy``, or ``mse``/``mae``/``roc_auc``)
-    lists the float stages, host int8 and the device side by side.
+    lists the float stages, host int8 and the device side by side;
+    ``estimate_vs_device`` sets compress's estimates beside what the device
+    measured (``runtime_arch``: the board's kernel chain).
     """
     metrics = {
         name: {**{stage: compress_report[name][stage] for stage in ("float", "pruned", "clustered")},
@@ -172,11 +176,62 @@ def combined_report(compress_report: dict[str, Any], sources: Any, memory: Any, 
             "ram_total": memory.ram_total,
         },
         "weights_storage": list(sources.weights_storage),
+        "estimate_vs_device": estimate_vs_device(compress_report, device, memory, runtime_arch),
         "timing_s": timing,
         "versions": device["versions"],
         "compress": compress_report,
         "device": device,
     }
+
+
+def _ratio(estimated: float | None, measured: float | None) -> float | None:
+    return round(estimated / measured, 4) if estimated is not None and measured else None
+
+
+def estimate_vs_device(compress_report: dict[str, Any], device: dict[str, Any], memory: Any,
+                       runtime_arch: str | None) -> dict[str, Any]:
+    """Compress's estimates of the int8 model beside the device's measurements, each with estimated / measured.
+
+    ``latency``: the cost model's instructions against the measured latency
+    per inference, in the unit the device counts (instructions on an emulated
+    board, cycles on silicon); only when the board runs the kernel chain the
+    model is calibrated for, else the estimate is None and ``why`` says so.
+    ``layers``: the same per layer. ``flash``: the model's weights as stored
+    against the firmware's flash use; ``ram``: the planned arena against the
+    firmware's RAM use (code, runtime, stack and buffers come on top, so these
+    ratios stay below 1).
+    """
+    estimate = compress_report.get("instructions_estimate")
+    int8 = compress_report.get("per_stage", {}).get("int8", {})
+    latency = device.get("latency", {})
+    applies = estimate is not None and estimate["runtime_arch"] == runtime_arch
+    total = estimate["instructions"] if applies else None
+    found: dict[str, Any] = {
+        "latency": {"estimated": total, "estimated_unit": "instructions", "measured": latency.get("median"),
+                    "measured_unit": latency.get("unit"), "ratio": _ratio(total, latency.get("median")),
+                    "calibrated_on": estimate["calibrated_on"] if estimate else None,
+                    "runtime_arch": estimate["runtime_arch"] if estimate else None},
+        "flash": {"estimated": int8.get("weights_device_bytes"), "measured": memory.flash_used,
+                  "ratio": _ratio(int8.get("weights_device_bytes"), memory.flash_used)},
+        "ram": {"estimated": int8.get("arena_planned_bytes"), "measured": memory.ram_used,
+                "ratio": _ratio(int8.get("arena_planned_bytes"), memory.ram_used)},
+        "layers": [],
+    }
+    if estimate is None:
+        found["why"] = "the C runtime cannot compile the model, so nothing was estimated"
+    elif not applies:
+        found["why"] = (f"the cost model is calibrated for the {estimate['runtime_arch']} kernels; this board runs "
+                        f"the {runtime_arch or 'reference'} kernels")
+    elif total is None:
+        found["why"] = ("the cost model has no calibration for "
+                        + ", ".join(estimate["layers_without_calibration"]))
+    if applies:
+        measured = {layer["name"]: layer["median"] for layer in device.get("layers", [])}
+        found["layers"] = [{"name": layer["name"], "op": layer["op"], "estimated": layer["instructions"],
+                            "measured": measured.get(layer["name"]),
+                            "ratio": _ratio(layer["instructions"], measured.get(layer["name"]))}
+                           for layer in estimate["layers"]]
+    return found
 
 
 DEMO_BOARD = "qemu-netduinoplus2"

@@ -151,7 +151,8 @@ def test_runtime_sources_chains() -> None:
         return next(p.parent.name for p in runtime_sources(arch) if p.name == name)
 
     assert origin("helium", "tc_conv_s8.c") == "helium"
-    assert origin("helium", "tc_depthwise_conv_s8.c") == "cortex-m-dsp"
+    assert origin("helium", "tc_depthwise_conv_s8.c") == "helium"
+    assert origin("helium", "tc_softmax_s8.c") == "src"
     assert origin("cortex-m-dsp", "tc_depthwise_conv_s8.c") == "cortex-m-dsp"
     assert origin("portable", "tc_depthwise_conv_s8.c") == "portable"
     assert origin(None, "tc_depthwise_conv_s8.c") == "src"

@@ -34,12 +34,16 @@ INCLUDES = [f"-I{d}" for d in (RUNTIME / "include", PORTS / "include", PORTS / "
 LINE = re.compile(r"^(\w+) ref=(\d+) arch=(\d+) bytes=(\d+) mismatches=(\d+)")
 # Kernels the checker compares; every arch file must be one of them.
 CHECKED = {"tc_conv_s8", "tc_conv_1x1_s8", "tc_depthwise_conv_s8", "tc_fully_connected_s8", "tc_add_s8",
-           "tc_avgpool_s8"}
+           "tc_avgpool_s8", "tc_mean_s8"}
 CHECKER = RUNTIME / "tests" / "tc_arch_check.c"
 # A case whose weights are packed and decoded once into a scratch; without the suffix, its dense twin.
 PACKED = re.compile(r"_(palette4|sparse8)_scratch$")
-# One report line per layer the checker's main() runs.
-LAYERS = len(re.findall(r"failures \+= check_\w+\(", CHECKER.read_text()))
+# A FULLY_CONNECTED case with one shared palette (the packed FC loops); without the suffix, its dense twin.
+PACKED_FC = re.compile(r"_palette4_shared$")
+# One report line per layer the checker's main() runs: each call naming its layer and each row
+# ({"name", ...) of a case table that a loop runs.
+LAYERS = (len(re.findall(r'failures \+= check_\w+\(\s*"', CHECKER.read_text()))
+          + len(re.findall(r'^\s+\{"\w+",', CHECKER.read_text(), re.M)))
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,12 @@ def build_checker(target: Target, workdir: Path, opt: str = "-O2") -> Path:
     for source in [*replaced.values(), RUNTIME / "tests" / "tc_arch_check.c"]:
         objects.append(workdir / f"arch_{source.stem}.o")
         _compile(target, source, objects[-1], "c99", [], opt)
+    return _link(target, workdir, objects, workdir / "arch_check.elf")
+
+
+def _link(target: Target, workdir: Path, objects: list[Path], elf: Path) -> Path:
+    """`elf` from `objects` and the target's port, with the board's memory map in workdir/memory.ld."""
+    objects = list(objects)
     for port in target.ports:
         objects.append(workdir / f"port_{Path(port).stem}.o")
         _compile(target, PORTS / port, objects[-1], "gnu99", [])
@@ -113,7 +123,6 @@ def build_checker(target: Target, workdir: Path, opt: str = "-O2") -> Path:
         f"    FLASH (rx)  : ORIGIN = {target.flash[0]:#010x}, LENGTH = {target.flash[1]}\n"
         f"    RAM   (rwx) : ORIGIN = {target.ram[0]:#010x}, LENGTH = {target.ram[1]}\n"
         "}\nTC_STACK_BYTES = 8192;\n")
-    elf = workdir / "arch_check.elf"
     link = subprocess.run([target.cc, *target.cpu, *target.libc, "-T", str(PORTS / target.linker_script),
                            f"-L{workdir}", *map(str, objects), "-o", str(elf)], capture_output=True, text=True)
     assert link.returncode == 0, link.stderr
@@ -153,6 +162,11 @@ def test_arch_kernels_match_reference_on_qemu(name: str, tmp_path: Path, record_
     for layer, twin in twins.items():
         if twin in arch_counts:  # issue 9: a packed conv costs at most 1.15x its dense twin
             assert arch_counts[layer] <= 1.15 * arch_counts[twin], (layer, arch_counts[layer], arch_counts[twin])
+    fc_twins = {layer: PACKED_FC.sub("", layer) for layer in arch_counts if PACKED_FC.search(layer)}
+    assert any(twin in arch_counts for twin in fc_twins.values())
+    for layer, twin in fc_twins.items():
+        if twin in arch_counts:  # issue 9: a packed fully connected layer at most 1.5x
+            assert arch_counts[layer] <= 1.5 * arch_counts[twin], (layer, arch_counts[layer], arch_counts[twin])
 
 
 def test_portable_kernels_match_reference_on_host(tmp_path: Path) -> None:
@@ -189,3 +203,14 @@ def test_portable_output_stage_matches_tflm_rounding(tmp_path: Path) -> None:
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "TC_OUT_C_CHECK PASS" in run.stdout, run.stdout
     assert int(re.search(r"cases=(\d+)", run.stdout).group(1)) > 1_000_000
+
+
+@pytest.mark.emulator
+def test_helium_requantisation_matches_tflm_rounding(tmp_path: Path) -> None:
+    """arch/helium/tc_requant_mve.h (VQRDMULH + VRSHL with the negative-tie fix) equals tc_mbqm on the M55."""
+    target = TARGETS["cortex-m55-helium"]
+    check = tmp_path / "check.o"
+    _compile(target, RUNTIME / "tests" / "tc_requant_mve_check.c", check, "c99", [])
+    run = run_checker(target, _link(target, tmp_path, [check], tmp_path / "requant_check.elf"))
+    assert "TC_REQUANT_MVE_CHECK PASS" in run.stdout and run.returncode == 0, run.stdout
+    assert int(re.search(r"cases=(\d+)", run.stdout).group(1)) > 50_000

@@ -302,7 +302,7 @@ class Depthwise(ctypes.Structure):
 
 
 class Palette4(ctypes.Structure):
-    _fields_ = [("palette", PI8), ("indices", ctypes.POINTER(ctypes.c_uint8))]
+    _fields_ = [("palette", PI8), ("indices", ctypes.POINTER(ctypes.c_uint8)), ("shared", i32)]
 
 
 TC_WEIGHTS_PALETTE4 = 1
@@ -313,8 +313,9 @@ CLUSTERED = {
 }
 
 
-def _clustered_model(op: str) -> bytes:
-    """One layer whose kernel takes 16 distinct float values, as tfmot clustering leaves it."""
+def _clustered_model(op: str, per_channel: bool = True) -> bytes:
+    """One layer whose kernel takes 16 distinct float values per output channel, as tfmot clustering
+    leaves it; per channel, each channel's centroids are shifted, so the whole tensor has more than 16."""
     tf_keras.utils.set_random_seed(0)
     shape = (128,) if op == "FULLY_CONNECTED" else (7, 6, 16)
     inp = tf_keras.layers.Input(shape, batch_size=1)
@@ -322,15 +323,20 @@ def _clustered_model(op: str) -> bytes:
     model = tf_keras.Model(inp, layer(inp))
     kernel, *rest = layer.get_weights()
     centroids = np.linspace(-0.6, 0.5, 16, dtype=np.float32)
-    layer.set_weights([centroids[np.random.default_rng(1).integers(0, 16, kernel.shape)], *rest])
-    return convert_int8(model, samples=16)
+    clustered = centroids[np.random.default_rng(1).integers(0, 16, kernel.shape)]
+    if per_channel:
+        clustered += np.linspace(-0.2, 0.2, kernel.shape[-1], dtype=np.float32)
+    layer.set_weights([clustered, *rest])
+    return convert_int8(model, samples=16, per_channel=per_channel)
 
 
-@pytest.mark.parametrize("op", sorted(CLUSTERED))
-def test_palette4_weights_match_tflm(runtime: ctypes.CDLL, op: str) -> None:
+# Per-tensor FULLY_CONNECTED: what compress makes of a clustered Dense; its one shared palette takes
+# the kernels' table path (input depth 128, a multiple of 8).
+@pytest.mark.parametrize("op, per_channel", [(op, True) for op in sorted(CLUSTERED)] + [("FULLY_CONNECTED", False)])
+def test_palette4_weights_match_tflm(runtime: ctypes.CDLL, op: str, per_channel: bool) -> None:
     from tinycompress.tflite import read_model
 
-    tflite = _clustered_model(op)
+    tflite = _clustered_model(op, per_channel)
     model = read_model(tflite)
     assert [o.op for o in model.operators] == [op]
     node = model.operators[0]
@@ -339,14 +345,15 @@ def test_palette4_weights_match_tflm(runtime: ctypes.CDLL, op: str) -> None:
     packed = packing.pack_palette4(weights, channel_axis=3 if op == "DEPTHWISE_CONV_2D" else 0)
     assert packed is not None
     channels = weights.shape[3 if op == "DEPTHWISE_CONV_2D" else 0]
-    assert packed.nbytes == 16 * channels + (weights.size + 1) // 2
+    assert packed.shared == (not per_channel)
+    assert packed.nbytes == 16 * (channels if per_channel else 1) + (weights.size + 1) // 2
     if op != "DEPTHWISE_CONV_2D":  # 9 weights per depthwise channel cannot amortise a 16-entry palette
         assert packed.nbytes < 0.7 * weights.size
     assert packing.pack_palette4(np.arange(-128, 128, dtype=np.int8).reshape(2, 128), 0) is None
 
     palette = np.ascontiguousarray(packed.palette)
     indices = np.frombuffer(packed.indices, np.uint8).copy()
-    table = Palette4(ptr8(palette), indices.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)))
+    table = Palette4(ptr8(palette), indices.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), int(packed.shared))
     pw = Weights(TC_WEIGHTS_PALETTE4, ctypes.addressof(table), indices.size)
     has_bias = len(node.inputs) > 2 and node.inputs[2] >= 0
     bias = np.ascontiguousarray(model.tensors[node.inputs[2]].array(), np.int32) if has_bias else None

@@ -19,9 +19,19 @@ from tinycompress.codegen import generate
 from tinycompress.codegen.verify import verify_tflite
 from tinycompress.compress import channels as ch
 from tinycompress.compress.data import Dataset, load_dataset
+from tinycompress.compress.demo import train_demo_model
+from tinycompress.compress.keras_io import load_model
 from tinycompress.compress.pipeline import compress
 from tinycompress.compress.quantize import calibration_set, to_int8
-from tinycompress.compress.recipe import ChannelsConfig, FinetuneConfig, QuantizeConfig, Recipe, parse_recipe
+from tinycompress.compress.recipe import (
+    ChannelsConfig,
+    ClusterConfig,
+    FinetuneConfig,
+    PruneConfig,
+    QuantizeConfig,
+    Recipe,
+    parse_recipe,
+)
 from tinycompress.compress.tfenv import tf_keras
 from tinycompress.errors import RecipeError, UnsupportedError
 from tinycompress.progress import NullProgress
@@ -206,6 +216,16 @@ def test_per_layer_fractions_and_the_protected_output():
         ch.plan(model, ChannelsConfig(layers={"conv9": 0.5}))
 
 
+def test_multiple_rounds_kept_counts_to_the_widths_the_kernels_like():
+    model = _cnn()  # conv1 16, conv2 32, fc1 64 filters: keep 0.4 asks for 6.4, 12.8 and 25.6
+    exact = _shrunk(model, ChannelsConfig(keep=0.4))
+    assert [_width(exact.get_layer(n)) for n in ("conv1", "conv2", "fc1")] == [6, 13, 26]
+    rounded = _shrunk(model, ChannelsConfig(keep=0.4, multiple=8))
+    assert [_width(rounded.get_layer(n)) for n in ("conv1", "conv2", "fc1", "fc2")] == [8, 16, 24, 10]
+    # At least one multiple; a layer no wider than the multiple is rounded plainly.
+    assert [ch._kept(0.05, 64, 8), ch._kept(0.5, 8, 8), ch._kept(1.0, 30, 8)] == [8, 4, 30]
+
+
 def test_keep_that_empties_a_layer_is_a_one_line_recipe_error():
     with pytest.raises(RecipeError, match=r"keep = 0.01 leaves conv1 \(16 channels\) with no channel; use keep >= 0.0625") as info:
         ch.plan(_cnn(), ChannelsConfig(keep=0.01))
@@ -254,6 +274,7 @@ def test_recipe_section_parses_and_rejects_bad_values():
         ("[channels.layers]\nconv1 = 1.5", r"layers.conv1 = 1.5 is outside \(0, 1\]"),
         ('[channels]\ncriterion = "fisher"', "criterion = 'fisher' is not one of 'l2', 'bn_gamma', 'taylor'"),
         ("[channels]\nsteps = 0", "steps = 0 must be >= 1"),
+        ("[channels]\nmultiple = 0", "multiple = 0 must be >= 1"),
         ("[channels]\nlayers = 0.5", r"must be a \[channels.layers\] table"),
     ]:
         with pytest.raises(RecipeError, match=message):
@@ -287,3 +308,30 @@ def test_compress_with_a_bad_keep_writes_nothing(tmp_path, keras3_cnn):
     with pytest.raises(RecipeError, match="leaves conv"):
         compress(keras3_cnn, "digits", out, Recipe(channels=ChannelsConfig(keep=0.05)))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("arch, data, keep, widths", [
+    ("dscnn-wide", "digits", 0.4, {name: [64, 24] for name in ("conv1", "pw1", "pw2", "pw3", "pw4")}),
+    ("har-wide", "aeon:JapaneseVowels", 0.5, {"conv1": [32, 16], "conv2": [64, 32]}),
+])
+def test_wide_demo_models_shrink_to_a_tenth_of_their_float32_weights_bit_exact(tmp_path, arch, data, keep, widths):
+    """The over-wide demo models of benchmarks/channel_pruning.py, trained one epoch, through compress."""
+    model = train_demo_model(tmp_path / f"{arch}.keras", arch, epochs=1, data=load_dataset(data))
+    recipe = Recipe(
+        channels=ChannelsConfig(keep=keep, multiple=8),
+        prune=PruneConfig(target_sparsity=0),
+        cluster=ClusterConfig(clusters=0),
+        quantize=QuantizeConfig(calibration_samples=50),
+        finetune=FinetuneConfig(epochs=1, batch_size=64),
+    )
+    result = compress(model.path, data, tmp_path / "out", recipe)
+    report = result.report.to_dict()
+    assert report["channels"]["widths"] == widths
+    macs = report["channels"]["macs"]
+    assert macs["after"] <= 0.6 * macs["before"], macs
+    verified = verify_tflite(result.tflite_path.read_bytes(), samples=8)
+    assert verified.bit_exact, verified
+    # Dense int8 weights with their biases and requantisation tables, against the float model's kernels and biases.
+    float32 = 4 * sum(layer.count_params() for layer in load_model(model.path).model.layers
+                      if type(layer).__name__ != "BatchNormalization")
+    assert 10 * report["size_bytes"]["weights"] <= float32, (report["size_bytes"]["weights"], float32)

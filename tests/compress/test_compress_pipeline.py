@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tinycompress import __version__
+from tinycompress.codegen.packing import pack_palette4
 from tinycompress.codegen.summary import summarize
 from tinycompress.compress.data import load_dataset, match_model
 from tinycompress.compress.keras_io import load_model
@@ -17,6 +18,7 @@ from tinycompress.compress.pipeline import compress
 from tinycompress.compress.recipe import QuantizeConfig
 from tinycompress.compress.tfenv import tf
 from tinycompress.oracle import TflmOracle
+from tinycompress.tflite import read_model
 
 pytestmark = pytest.mark.host
 
@@ -91,6 +93,13 @@ def test_chain_on_keras3_cnn_writes_a_true_report(tmp_path, keras3_cnn, fast_rec
         assert layers[name]["max_unique_per_channel"] <= 8
     assert layers["bn"]["max_unique_per_channel"] is None
     assert {name: check["status"] for name, check in report["checks"].items()} == PASSED
+    # A clustered Dense is quantised per tensor (convs stay per channel), so its <= 8 centroids are
+    # the same int8 values in every row: codegen stores one shared palette for the packed FC loops.
+    ir = read_model(tflite)
+    filters = {op.op: ir.tensors[op.inputs[1]] for op in ir.operators if op.op in ("CONV_2D", "FULLY_CONNECTED")}
+    assert len(filters["FULLY_CONNECTED"].quant.scale) == 1 and len(filters["CONV_2D"].quant.scale) > 1
+    assert np.unique(filters["FULLY_CONNECTED"].array()).size <= 8
+    assert pack_palette4(filters["FULLY_CONNECTED"].array(), 0).shared
 
     reloaded = load_model(out / "model_float.keras")
     assert reloaded.source_format == "keras2-zip"

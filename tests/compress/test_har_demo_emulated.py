@@ -40,3 +40,15 @@ def test_har_demo_runs_bit_exact_on_the_emulated_board(tmp_path):
     assert combined["accuracy"]["device"] == combined["accuracy"]["host_int8"] == host_int8
     assert host_int8 >= 0.7  # four activities: far above chance after the brief training
     assert combined["latency"]["unit"] == "instructions" and combined["latency"]["median"] > 0
+    # compress's estimate (cost model calibrated on this board's kernels) beside the measurement, with the ratio
+    checked = combined["estimate_vs_device"]
+    latency = checked["latency"]
+    assert latency["measured"] == combined["latency"]["median"] and latency["runtime_arch"] == "cortex-m-dsp"
+    assert latency["estimated"] == combined["compress"]["instructions_estimate"]["instructions"] > 0
+    assert latency["ratio"] == round(latency["estimated"] / latency["measured"], 4)
+    assert [layer["name"] for layer in checked["layers"]] == [layer["name"] for layer in combined["device"]["layers"]]
+    assert all(layer["measured"] > 0 and layer["ratio"] > 0 for layer in checked["layers"])
+    assert checked["ram"]["estimated"] == combined["memory_bytes"]["arena"]
+    assert checked["ram"]["measured"] == combined["memory_bytes"]["ram_used"]
+    assert checked["flash"]["estimated"] == combined["memory_bytes"]["weights"]
+    assert checked["flash"]["measured"] == combined["memory_bytes"]["flash_used"]

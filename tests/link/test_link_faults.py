@@ -206,6 +206,20 @@ def test_silent_device_at_connect_names_the_port() -> None:
         link.connect(boot_timeout=0.5)
 
 
+def test_device_answering_hello_later_than_the_first_wait_is_reached() -> None:
+    """Every answer comes 0.7 s after its HELLO, past the first 0.5 s wait (QEMU starting on a loaded host).
+
+    With a fixed 0.5 s per try, each answer arrived while the next HELLO (a
+    new sequence number) was waited for, was dropped as stale, and connect
+    failed after the whole boot timeout; the longer second wait gets it.
+    """
+    port = FaultyLoopPort(FakeDevice())
+    port.answer_delay_s = 0.7
+    link = DeviceLink(port, URL, timeout=5)
+    assert link.connect(boot_timeout=10).rx_max == 128
+    assert link.stats.requests == 2 and link.stats.stale_frames <= 1
+
+
 def test_device_error_code_has_its_name() -> None:
     link, port = make_link()
     with pytest.raises(DeviceStatusError, match="SET_INPUT with BAD_OFFSET") as info:

@@ -1,25 +1,20 @@
-"""Models and helpers shared by the project-stage tests.
+"""Model fixtures shared by the project-stage tests.
 
 Models are built here with the real converter (tests/keras_int8.py) and
-compiled with the real code generator; nothing is a stand-in.
+compiled with the real code generator; nothing is a stand-in. Helpers that
+tests import by name live in project_helpers.py: ``from conftest import``
+would get another folder's conftest.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tinycompress.project.boards import get_board
 from tinycompress.project.model import ModelSources, model_sources_from_tflite
-from tinycompress.resources import ports_dir
-
-EMULATED = ("qemu-netduinoplus2", "qemu-mps3-an547", "qemu-riscv32")
 
 
 @pytest.fixture(scope="session")
@@ -63,35 +58,3 @@ def big_arena_tflite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "big_arena.tflite"
     path.write_bytes(convert_int8(tf_keras.Model(inp, out), samples=4))
     return path
-
-
-def xorshift_input(seed: int, count: int) -> np.ndarray:
-    """The built-in input of the generated application (src/main.c), as int8."""
-    state, values = seed, []
-    for _ in range(count):
-        state ^= (state << 13) & 0xFFFFFFFF
-        state ^= state >> 17
-        state ^= (state << 5) & 0xFFFFFFFF
-        values.append(state >> 24)
-    return np.array(values, dtype=np.uint8).view(np.int8)
-
-
-def report_fields(output: str) -> dict[str, str]:
-    """``tc: key=value`` lines the application prints."""
-    return dict(re.findall(r"^tc: (\w+)=(.*?)\r?$", output, flags=re.M))
-
-
-def run_on_host(project: Path, workdir: Path) -> str:
-    """Compile the project's application and model with the reference runtime for the host; run it."""
-    from tinycompress.codegen import runtime_sources
-
-    sources = [project / "src" / "main.c", *sorted((project / "src" / "model").glob("*.c")),
-               *runtime_sources(), ports_dir() / "host" / "tc_port_host.c"]
-    exe = workdir / "host_app"
-    includes = ["-I", str(ports_dir() / "include"), "-I", str(project / "src" / "runtime" / "include"),
-                "-I", str(project / "src" / "model")]
-    cc = shutil.which("cc") or shutil.which("gcc")
-    assert cc, "no host C compiler"
-    subprocess.run([cc, "-O2", "-std=c99", *includes, *map(str, sources), "-lm", "-o", str(exe)],
-                   check=True, capture_output=True, text=True)
-    return subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60).stdout

@@ -7,8 +7,9 @@ separable blocks (depthwise, pointwise 1x1, fully connected); tc_arch_check.c co
 them with the reference kernels, and this test closes the loop against the
 TFLM interpreter itself: small models with those layers, built with each
 board's kernel chain, must give TFLM's output bytes: the DSP kernels on the
-M4 and on the M55 (its helium chain falls back to them; the M55 has the DSP
-extension), the portable ones on RISC-V.
+M4, the Helium (MVE) ones on the M55 (arch/helium/: conv, 1x1, FC,
+depthwise, ADD, average pool and MEAN; its chain falls back to the DSP ones
+for the others, the M55 has the DSP extension), the portable ones on RISC-V.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import report_fields, xorshift_input
+from project_helpers import report_fields, xorshift_input
 
 from tinycompress.oracle import TflmOracle
 from tinycompress.project.boards import get_board
@@ -31,7 +32,11 @@ from tinycompress.project.qemu import run_firmware
 pytestmark = pytest.mark.emulator
 
 # Emulated board -> where its build takes the depthwise kernel from (first folder of its chain that has it).
-BOARDS = {"qemu-netduinoplus2": "cortex-m-dsp", "qemu-mps3-an547": "cortex-m-dsp", "qemu-riscv32": "portable"}
+BOARDS = {"qemu-netduinoplus2": "cortex-m-dsp", "qemu-mps3-an547": "helium", "qemu-riscv32": "portable"}
+# The GEMM-like kernels (CONV_2D, 1x1 CONV_2D, FULLY_CONNECTED) come from the same folder on every board.
+GEMM_KERNELS = ("tc_conv_s8.c", "tc_conv_1x1_s8.c", "tc_fully_connected_s8.c")
+# Kernels the M55 takes from arch/helium/ besides those (ADD, pooling, MEAN).
+HELIUM_KERNELS = ("tc_add_s8.c", "tc_avgpool_s8.c", "tc_mean_s8.c")
 
 
 def kws_front(layers: Any, inp: Any) -> Any:
@@ -61,10 +66,22 @@ def separable_blocks(layers: Any, inp: Any) -> Any:
 
 
 def depthwise_general(layers: Any, inp: Any) -> Any:
-    """Depthwise layers off the unrolled 3x3 path: 6 channels (a 2-channel tail), a 5x5 filter."""
+    """Depthwise layers off the unrolled 3x3 path: 6 channels (a 2-channel tail), a 5x5 filter;
+    a global average pooling (MEAN over height and width) beside the flattened features."""
     x = layers.DepthwiseConv2D(3, activation="relu")(inp)
     x = layers.DepthwiseConv2D(5, padding="same")(x)
-    return layers.Dense(5)(layers.Dense(30, activation="relu")(layers.Flatten()(x)))
+    x = layers.Concatenate()([layers.Flatten()(x), layers.GlobalAveragePooling2D()(x)])
+    return layers.Dense(5)(layers.Dense(30, activation="relu")(x))
+
+
+def gemm_limits(layers: Any, inp: Any) -> Any:
+    """Past the GEMM fast paths' limits: a 3x3 window of 630 values (Helium: one pixel at a time), a 1x1
+    conv to 260 channels and an FC to 300 rows (start values formed per block of rows), a 3x3 window of
+    2340 values (the tap path)."""
+    x = layers.Conv2D(20, 3, padding="same", activation="relu")(inp)
+    x = layers.Conv2D(260, 1)(x)
+    x = layers.Conv2D(4, 3, activation="relu")(x)
+    return layers.Dense(5)(layers.Dense(300, activation="relu")(layers.Flatten()(x)))
 
 
 MODELS: dict[str, tuple[tuple[int, ...], Callable[[Any, Any], Any]]] = {
@@ -72,6 +89,7 @@ MODELS: dict[str, tuple[tuple[int, ...], Callable[[Any, Any], Any]]] = {
     "resnet_head": ((12, 12, 3), resnet_head),
     "separable_blocks": ((9, 7, 12), separable_blocks),
     "depthwise_general": ((8, 9, 6), depthwise_general),
+    "gemm_limits": ((5, 4, 70), gemm_limits),
 }
 
 
@@ -114,12 +132,30 @@ def test_packed_layers_match_tflm(board_name: str, objective: str, tmp_path: Pat
     assert_device_equals_tflm(model, tflite, board_name, tmp_path)
 
 
+@pytest.mark.parametrize("board_name", sorted(BOARDS))
+def test_packed_dense_layers_match_tflm(board_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clustered Dense quantised per tensor (one shared palette) and pruned Dense (sparse rows),
+    stored packed (--optimize size): each core's packed FULLY_CONNECTED loops give TFLM's bytes."""
+    from keras_int8 import convert_int8, packed_dense
+
+    tflite = tmp_path / "packed_dense.tflite"
+    tflite.write_bytes(convert_int8(packed_dense(), samples=16, per_channel=False))
+    monkeypatch.setenv("HOME", str(tmp_path))  # PlatformIO must not touch the user's home
+    model = model_sources_from_tflite(tflite, runtime_arch=get_board(board_name).runtime_arch, optimize="size")
+    assert [row["storage"] for row in model.weights_storage] == ["palette4", "sparse8"]
+    assert ".shared = 1" in model.files["model.c"]
+    assert_device_equals_tflm(model, tflite, board_name, tmp_path)
+
+
 def assert_device_equals_tflm(model: Any, tflite: Path, board_name: str, tmp_path: Path) -> None:
     """Build ``model`` with the board's kernel chain (selftest app), run it in QEMU, compare with TFLM."""
     board = get_board(board_name)
     project = export_project(model, board, tmp_path / "project", app="selftest").project
     kernels = {p.name: p.parent.name for p in (project / "src" / "runtime").rglob("*.c")}
     assert kernels["tc_depthwise_conv_s8.c"] == BOARDS[board_name]
+    assert {kernels[name] for name in GEMM_KERNELS} == {BOARDS[board_name]}
+    if board.runtime_arch == "helium":
+        assert {kernels[name] for name in HELIUM_KERNELS} == {"helium"}
     built = build_project(project)
 
     run = run_firmware(board, built.firmware, timeout=60)

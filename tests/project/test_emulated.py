@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EMULATED, report_fields, run_on_host, xorshift_input
+from project_helpers import EMULATED, report_fields, run_on_host, xorshift_input
 
 from tinycompress.oracle import TflmOracle
 from tinycompress.project.boards import get_board

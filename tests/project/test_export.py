@@ -38,6 +38,7 @@ def test_emulated_project_tree(small_model: ModelSources, tmp_path: Path) -> Non
         assert (project / name).is_file(), name
     for source in runtime_sources():
         assert (project / "src" / "runtime" / "src" / source.name).is_file()
+    assert not (project / "src" / "runtime" / "tests").exists()  # the on-core checkers' headers stay home
     assert (project / "tools/toolchain-tcarm/bin/arm-none-eabi-gcc").resolve().is_file()
     manifest = json.loads(_text(project, ".pio-core/packages/tool-scons/.piopm"))
     assert manifest["spec"]["owner"] == "platformio" and manifest["version"] == "4.41101.0"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import serial
 from click.testing import CliRunner
-from conftest import report_fields
+from project_helpers import report_fields
 
 from tinycompress.cli import main
 from tinycompress.project.qemu import free_port

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EMULATED, report_fields
+from project_helpers import EMULATED, report_fields
 
 from tinycompress.project.boards import get_board
 from tinycompress.project.build import build_project

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
-from tinycompress.cli._common import print_json, progress_for, stdout
+from tinycompress.cli._common import optimize_option, print_json, progress_for, stdout
 from tinycompress.compress.metrics import TASKS
 from tinycompress.errors import CheckFailedError
 
@@ -35,6 +35,13 @@ interpreter (what the microcontroller computes).
 OUT receives model_int8.tflite, model_float.keras (stripped float model),
 report.json and report.html (the same figures with plots, self-contained;
 see `tinycompress report -h`), all at once when the run succeeds.
+
+\b
+Per stage the summary gives parameters, MACs and weight bytes (float32
+for the Keras stages; for int8, as the code generator stores them with
+--optimize), and for the int8 model the planned arena and the
+instructions per inference estimated by a cost model calibrated on
+qemu-netduinoplus2 (`tinycompress run` measures them on the board).
 
 \b
 The summary ends with checks on the int8 weights (sparsity reached,
@@ -78,8 +85,9 @@ task_option = click.option(
 @click.option("--trust-model", is_flag=True,
               help="Load MODEL even if it carries code (Lambda layers, custom objects); only for files you trust.")
 @task_option
+@optimize_option
 def command(model: str, data: str, recipe_path: str | None, out: str, quiet: bool, as_json: bool,
-            trust_model: bool, task: str | None) -> None:
+            trust_model: bool, task: str | None, optimize: str) -> None:
     from tinycompress.compress.recipe import load_recipe
 
     recipe = load_recipe(recipe_path)
@@ -88,7 +96,7 @@ def command(model: str, data: str, recipe_path: str | None, out: str, quiet: boo
 
     with progress_for(quiet) as progress:
         result = compress(model, data, out, recipe, progress, trust_model=trust_model,
-                          beside_report=write_html_beside, task=task)
+                          beside_report=write_html_beside, task=task, optimize=optimize)
     finish(result, quiet=quiet, as_json=as_json)
 
 
@@ -134,6 +142,12 @@ def print_summary(report: dict[str, Any], out_dir: str) -> None:
             f"MACs {cut['macs']['before']:,} -> {cut['macs']['after']:,}",
             highlight=False,
         )
+    if report.get("per_stage"):
+        stdout.print(stage_table(report))
+    missing = (report.get("instructions_estimate") or {}).get("layers_without_calibration")
+    if missing:
+        stdout.print(f"no instruction estimate: the cost model has no calibration for {', '.join(missing)}",
+                     highlight=False)
 
     layers = Table(title="layers (zeros, unique values per channel: int8 .tflite weights)", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("layer", "type", "params", "pruned", "clustered", "zeros", "uniq/ch"):
@@ -161,6 +175,30 @@ def print_summary(report: dict[str, Any], out_dir: str) -> None:
         f"time: {timing}\nwrote {out_dir}/ (model_int8.tflite, model_float.keras, report.json, report.html)",
         highlight=False,
     )
+
+
+def stage_table(report: dict[str, Any]) -> Any:
+    """Per stage: parameters, MACs, weight bytes (float32, or int8 as stored), planned arena, estimated instructions."""
+    from rich import box
+    from rich.table import Table
+
+    estimate = report.get("instructions_estimate") or {}
+    where = f"; instructions estimated for {estimate['calibrated_on']}" if estimate else ""
+    table = Table(title=f"per stage (weights: float32; int8: as stored on the device{where})",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("stage", "params", "MACs", "weights", "arena", "instructions"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for stage, figures in report["per_stage"].items():
+        weights = figures.get("weights_float32_bytes", figures.get("weights_device_bytes"))
+        table.add_row(stage, _count(figures.get("params")), _count(figures.get("macs")),
+                      "-" if weights is None else f"{weights:,} B",
+                      "-" if figures.get("arena_planned_bytes") is None else f"{figures['arena_planned_bytes']:,} B",
+                      _count(figures.get("instructions_estimated")))
+    return table
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 METRIC_LABELS = {"accuracy": "accuracy", "mse": "MSE", "mae": "MAE", "roc_auc": "ROC AUC"}

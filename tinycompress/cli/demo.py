@@ -31,10 +31,12 @@ Examples:
 @click.command(help=_HELP)
 @click.option("-o", "--out", "out", default="demo-out", show_default=True, metavar="OUT",
               help="Output directory.")
-@click.option("--arch", "--model", "arch", type=click.Choice(["cnn", "dscnn", "har"]), default="cnn",
-              show_default=True,
-              help="cnn: Conv/Dense; dscnn: Conv-BN, DepthwiseConv-BN, 1x1 Conv-BN, Dense (both on digits); "
-                   "har: Conv1D-BN-ReLU-MaxPool x2, Dense on aeon:BasicMotions.")
+@click.option("--arch", "--model", "arch", type=click.Choice(["cnn", "dscnn", "dscnn-wide", "har", "har-wide"]),
+              default="cnn", show_default=True,
+              help="cnn: Conv/Dense; dscnn: Conv-BN, DepthwiseConv-BN, 1x1 Conv-BN, Dense; dscnn-wide: MLPerf "
+                   "Tiny's KWS DS-CNN layout, 64 filters, 4 DS blocks (all on digits); har: Conv1D-BN-ReLU-MaxPool "
+                   "x2 (16, 32 filters), Dense on aeon:BasicMotions; har-wide: the same with 32, 64 filters. The "
+                   "wide ones are over-wide for their data: the models channel pruning is for.")
 @click.option("--board", default="qemu-netduinoplus2", show_default=True, metavar="BOARD",
               help="An emulated board (see `tinycompress boards`).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Profile only the first N test samples.")

@@ -82,6 +82,7 @@ def print_run_summary(report: dict[str, Any], out_dir: Path) -> None:
     from rich import box
     from rich.table import Table
 
+    from tinycompress.cli.compress import stage_table
     from tinycompress.cli.profile import print_summary as print_profile
 
     mem = report["memory_bytes"]
@@ -101,7 +102,13 @@ def print_run_summary(report: dict[str, Any], out_dir: Path) -> None:
     table.add_row("arena: ours / TFLM", f"{mem['arena']:,} / {mem['tflm_arena']:,} B")
     table.add_row("flash used / total", f"{mem['flash_used']:,} / {mem['flash_total']:,} B")
     table.add_row("RAM used / total", f"{mem['ram_used']:,} / {mem['ram_total']:,} B")
+    latency = report.get("estimate_vs_device", {}).get("latency", {})
+    if latency.get("ratio") is not None:
+        table.add_row("latency, estimated / measured", f"{latency['estimated']:,.0f} instructions / "
+                      f"{latency['measured']:,.0f} {latency['measured_unit']} ({latency['ratio']:.2f}x)")
     stdout.print(table)
+    if report["compress"].get("per_stage"):
+        stdout.print(stage_table(report["compress"]))
     for row in report.get("weights_storage", []):
         stdout.print(f"weights of {row['layer']}: {row['storage']} ({row['reason']})", markup=False)
     print_profile(report["device"], out_dir / "report.json")

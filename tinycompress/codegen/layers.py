@@ -20,7 +20,7 @@ import numpy as np
 from tinycompress.codegen import fixedpoint, packing, quantization
 from tinycompress.codegen.cgen import Raw
 from tinycompress.codegen.overlap import gap_from_reads, window_reads
-from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, choose_storage, storage_options
+from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, choose_storage, fc_packed, storage_options
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
 from tinycompress.tflite.schema import ACTIVATIONS, PADDING
@@ -203,14 +203,16 @@ def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
              "palette4": palette.nbytes if palette is not None else None,
              "sparse8": sparse.nbytes if sparse is not None else None}
     macs = c.out.size * (dense.size // dense.shape[channel_axis])
-    options = storage_options(kind, macs, dense.size, sizes, scratch=c.scratch_ok)
+    options = storage_options(kind, macs, dense.size, sizes, scratch=c.scratch_ok,
+                              fc_packed=fc_packed(dense) if kind == "fc" else None)
     choice = choose_storage(options, c.optimize)
     layer.storage, layer.storage_reason, layer.scratch = choice.storage, choice.reason, choice.scratch_bytes
     scratch = {"scratch": Raw("{scratch}")} if choice.scratch_bytes else {}
     if layer.storage == "palette4" and palette is not None:
         layer.arrays["pal"] = ("int8", palette.palette.ravel())
         layer.arrays["idx"] = ("uint8", np.frombuffer(palette.indices, np.uint8))
-        layer.structs["w"] = ("tc_palette4_t", {"palette": Raw("{pal}"), "indices": Raw("{idx}")})
+        layer.structs["w"] = ("tc_palette4_t", {"palette": Raw("{pal}"), "indices": Raw("{idx}"),
+                                                "shared": int(palette.shared)})
         return {"format": Raw("TC_WEIGHTS_PALETTE4"), "data": Raw("&{w}"), "bytes": len(palette.indices),
                 **scratch}
     if layer.storage == "sparse8" and sparse is not None:

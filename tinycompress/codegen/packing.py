@@ -15,8 +15,13 @@ import numpy as np
 class Palette4:
     """A weight tensor packed for TC_WEIGHTS_PALETTE4 (see tc_runtime.h)."""
 
-    palette: np.ndarray  # int8 [channels, 16]; unused entries are 0
+    palette: np.ndarray  # int8 [channels, 16], or [1, 16] when shared; unused entries are 0
     indices: bytes  # two 4-bit indices per byte, low nibble first
+
+    @property
+    def shared(self) -> bool:
+        """One palette for every output channel (tc_palette4_t.shared)."""
+        return self.palette.shape[0] == 1
 
     @property
     def nbytes(self) -> int:
@@ -29,12 +34,21 @@ def pack_palette4(weights: np.ndarray, channel_axis: int) -> Palette4 | None:
 
     Clustered models (tfmot ``cluster_weights`` with <= 16 clusters) satisfy
     this even after per-channel quantisation; dense ones usually do not, and
-    then ``None`` is returned so the caller keeps TC_WEIGHTS_S8. The element
-    order is the dense layout order (row-major ``weights``), and
-    ``channel_axis`` names the output-channel dimension (0 for CONV_2D and
-    FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D).
+    then ``None`` is returned so the caller keeps TC_WEIGHTS_S8. When the
+    whole tensor has at most 16 values (a clustered Dense quantised per
+    tensor, see ``compress.quantize.to_int8``) one palette is shared by every
+    channel: 16 bytes instead of 16 per channel, and the fast packed
+    FULLY_CONNECTED kernels need it. The element order is the dense layout
+    order (row-major ``weights``), and ``channel_axis`` names the
+    output-channel dimension (0 for CONV_2D and FULLY_CONNECTED, 3 for
+    DEPTHWISE_CONV_2D).
     """
     w = np.asarray(weights, dtype=np.int8)
+    values, inverse = np.unique(w, return_inverse=True)
+    if values.size <= 16:
+        shared = np.zeros((1, 16), np.int8)
+        shared[0, : values.size] = values
+        return Palette4(shared, _nibbles(inverse.reshape(-1).astype(np.uint8)))
     axis = channel_axis % w.ndim
     moved = np.moveaxis(w, axis, 0)
     rows = moved.reshape(moved.shape[0], -1)
@@ -47,11 +61,15 @@ def pack_palette4(weights: np.ndarray, channel_axis: int) -> Palette4 | None:
         palette[c, : values.size] = values
         row_codes[c] = inverse.ravel()
     codes = np.moveaxis(row_codes.reshape(moved.shape), 0, axis).reshape(-1)
+    return Palette4(palette, _nibbles(codes))
+
+
+def _nibbles(codes: np.ndarray) -> bytes:
+    """4-bit ``codes`` in dense order, two per byte, low nibble first."""
     if codes.size & 1:
         codes = np.append(codes, np.uint8(0))
     packed = (codes[0::2] | (codes[1::2] << 4)).astype(np.uint8)
-    return Palette4(palette, packed.tobytes())
-
+    return packed.tobytes()
 
 
 @dataclass(frozen=True)

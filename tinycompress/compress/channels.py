@@ -316,7 +316,7 @@ def keep_counts(graph: ChannelGraph, config: ChannelsConfig) -> dict[int, int]:
         fractions[root] = max(fractions.get(root, 0.0), fraction)
     for root, fraction in fractions.items():
         width = graph.widths[root]
-        kept = math.floor(fraction * width + 0.5)
+        kept = _kept(fraction, width, config.multiple)
         if kept < 1:
             names = ", ".join(graph.members(root))
             raise RecipeError(
@@ -333,6 +333,19 @@ def keep_counts(graph: ChannelGraph, config: ChannelsConfig) -> dict[int, int]:
                 f"[channels.layers] {', '.join(f'{name} = 1.0' for name in names)}"
             )
     return counts
+
+
+def _kept(fraction: float, width: int, multiple: int) -> int:
+    """``fraction`` of ``width`` channels, rounded to the nearest multiple of ``multiple`` (at least one).
+
+    The Cortex-M kernels run channels in fours and a pointwise conv's inputs
+    in eights; a remainder falls to slower per-channel code, so 26 channels
+    can cost more instructions than 28. A layer no wider than ``multiple``
+    gets the plain rounding: it cannot reach a whole multiple below its width.
+    """
+    if multiple == 1 or width <= multiple:
+        return math.floor(fraction * width + 0.5)
+    return min(width, multiple * max(1, math.floor(fraction * width / multiple + 0.5)))
 
 
 def keep_sets(scores: dict[int, np.ndarray], counts: dict[int, int]) -> dict[int, np.ndarray]:

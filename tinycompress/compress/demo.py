@@ -23,12 +23,18 @@ from tinycompress.errors import InputError
 from tinycompress.fsutil import write_bytes_atomic
 from tinycompress.progress import NullProgress, Progress
 
-ARCHITECTURES = ("cnn", "dscnn", "har")
+ARCHITECTURES = ("cnn", "dscnn", "dscnn-wide", "har", "har-wide")
 # Epochs to a converged float model (the narrow DS-CNN with its batch norms needs more).
-DEFAULT_EPOCHS = {"cnn": 20, "dscnn": 30, "har": 60}
+DEFAULT_EPOCHS = {"cnn": 20, "dscnn": 30, "dscnn-wide": 20, "har": 60, "har-wide": 60}
 # The data set each architecture is built for: har is human activity recognition on
 # accelerometer + gyroscope series (6 channels x 100 steps, 4 activities).
-DEMO_DATA = {"cnn": "digits", "dscnn": "digits", "har": "aeon:BasicMotions"}
+DEMO_DATA = {"cnn": "digits", "dscnn": "digits", "dscnn-wide": "digits", "har": "aeon:BasicMotions",
+             "har-wide": "aeon:BasicMotions"}
+# Filters per block of the wide variants: over-wide for their data, as deployed models often
+# are, which is what channel pruning is for. dscnn-wide has the layout of MLPerf Tiny's
+# keyword-spotting DS-CNN (a strided first conv, four depthwise-separable blocks of 64).
+WIDE_DSCNN_FILTERS, WIDE_DSCNN_BLOCKS = 64, 4
+WIDE_HAR_FILTERS = (32, 64)
 DEMO_RECIPE = Recipe(prune=PruneConfig(target_sparsity=0.5), cluster=ClusterConfig(clusters=16))
 
 
@@ -47,9 +53,11 @@ class DemoResult:
 
 def build(architecture: str, input_shape: tuple[int, ...] = (8, 8, 1), classes: int = 10) -> Any:
     """``cnn``: Conv-Conv-Pool-Dense-Dense. ``dscnn``: Conv-BN-ReLU, DepthwiseConv-BN-ReLU,
-    1x1 Conv-BN-ReLU, global average pooling, Dense (a DS-CNN in miniature). ``har``:
-    two Conv1D-BN-ReLU-MaxPool blocks, global average pooling, Dense (sensor series,
-    ``input_shape`` is (steps, channels))."""
+    1x1 Conv-BN-ReLU, global average pooling, Dense (a DS-CNN in miniature). ``dscnn-wide``:
+    a stride-2 Conv-BN-ReLU and four DepthwiseConv-BN-ReLU + 1x1 Conv-BN-ReLU blocks of 64
+    channels, then the same head (MLPerf Tiny's KWS DS-CNN layout). ``har``: two
+    Conv1D-BN-ReLU-MaxPool blocks (16, 32 filters), global average pooling, Dense (sensor
+    series, ``input_shape`` is (steps, channels)); ``har-wide``: the same with 32 and 64."""
     import keras
 
     layers = keras.layers
@@ -63,6 +71,18 @@ def build(architecture: str, input_shape: tuple[int, ...] = (8, 8, 1), classes: 
             layers.Dense(64, activation="relu", name="fc1"),
             layers.Dense(classes, activation="softmax", name="fc2"),
         ], name="digits_cnn")
+    if architecture == "dscnn-wide":
+        inputs = keras.Input(input_shape)
+        x = layers.Conv2D(WIDE_DSCNN_FILTERS, 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
+        x = layers.ReLU(name="relu1")(layers.BatchNormalization(name="bn1")(x))
+        for block in range(1, WIDE_DSCNN_BLOCKS + 1):
+            x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"dw{block}")(x)
+            x = layers.ReLU(name=f"dw{block}_relu")(layers.BatchNormalization(name=f"dw{block}_bn")(x))
+            x = layers.Conv2D(WIDE_DSCNN_FILTERS, 1, use_bias=False, name=f"pw{block}")(x)
+            x = layers.ReLU(name=f"pw{block}_relu")(layers.BatchNormalization(name=f"pw{block}_bn")(x))
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="fc")(x)
+        return keras.Model(inputs, outputs, name="digits_dscnn_wide")
     if architecture == "dscnn":
         inputs = keras.Input(input_shape)
         x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv1")(inputs)
@@ -77,17 +97,17 @@ def build(architecture: str, input_shape: tuple[int, ...] = (8, 8, 1), classes: 
         x = layers.GlobalAveragePooling2D(name="gap")(x)
         outputs = layers.Dense(classes, activation="softmax", name="fc")(x)
         return keras.Model(inputs, outputs, name="digits_dscnn")
-    if architecture == "har":
+    if architecture in ("har", "har-wide"):
         inputs = keras.Input(input_shape)
         x = inputs
-        for block, filters in enumerate((16, 32), start=1):
+        for block, filters in enumerate(WIDE_HAR_FILTERS if architecture == "har-wide" else (16, 32), start=1):
             x = layers.Conv1D(filters, 5, padding="same", use_bias=False, name=f"conv{block}")(x)
             x = layers.BatchNormalization(name=f"bn{block}")(x)
             x = layers.ReLU(name=f"relu{block}")(x)
             x = layers.MaxPooling1D(2, name=f"pool{block}")(x)
         x = layers.GlobalAveragePooling1D(name="gap")(x)
         outputs = layers.Dense(classes, activation="softmax", name="fc")(x)
-        return keras.Model(inputs, outputs, name="har_conv1d")
+        return keras.Model(inputs, outputs, name=architecture.replace("-", "_") + "_conv1d")
     raise InputError(f"unknown demo architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
 
 

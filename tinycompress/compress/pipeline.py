@@ -29,7 +29,8 @@ from tinycompress.compress.metrics import CLASSIFICATION, metric_names
 from tinycompress.compress.prune import prune, resolve_schedule
 from tinycompress.compress.quantize import calibration_set, quantization_aware_training, to_float32, to_int8
 from tinycompress.compress.recipe import Recipe
-from tinycompress.compress.report import CompressReport, checks, layer_reports, measured_sizes, quantization_info
+from tinycompress.compress.report import (CompressReport, checks, device_figures, keras_costs, layer_reports,
+                                          measured_sizes, quantization_info)
 from tinycompress.compress.train import outputs_are_probabilities
 from tinycompress.fsutil import atomic_directory, check_output_dir, write_bytes_atomic, write_text_atomic
 from tinycompress.progress import NullProgress, Progress
@@ -84,6 +85,8 @@ def compress(
     trust_model: bool = False,
     beside_report: Callable[[Path, dict[str, Any]], object] | None = None,
     task: str | None = None,
+    optimize: str = "balanced",
+    runtime_arch: str | None = None,
 ) -> CompressResult:
     """Compress ``model_path`` with ``recipe`` and write the results to ``out_dir``.
 
@@ -94,7 +97,14 @@ def compress(
     it (the CLI's HTML report) is part of the output and of its marker.
     ``task`` (classification, regression, autoencoder) overrides the task
     detected from the data; it picks the fine-tuning loss and the metrics.
+    ``optimize`` is the weight storage objective (codegen.storage) the int8
+    model's device figures in the report assume, as ``export`` will store it;
+    ``runtime_arch`` the kernel chain its instruction estimate is for (a
+    board's, when the cost model is calibrated for it; default the M4's).
     """
+    from tinycompress.codegen.storage import check_objective  # a later stage, asked only to check the name
+
+    check_objective(optimize)
     recipe = recipe or Recipe()
     progress = progress or NullProgress()
     out = Path(out_dir)
@@ -118,6 +128,7 @@ def compress(
             teacher = soft_targets(model, data, recipe.distill, from_logits=from_logits)
     distilled: dict[str, dict[str, float]] = {}
     scores = {name: dict.fromkeys(STAGES) for name in metric_names(data.task, data.anomaly_test is not None)}
+    per_stage: dict[str, dict[str, Any]] = {}
 
     def measure(stage: str, measured: Any, description: str) -> None:
         """The task's metrics of the float model after ``stage``, into ``scores``."""
@@ -125,6 +136,8 @@ def compress(
                               task=data.task, anomaly=data.anomaly_test)
         for name, value in found.items():
             scores[name][stage] = value
+        if stage != "qat":  # the QAT model wraps every layer; its architecture is the stage's before
+            per_stage[stage] = keras_costs(measured)
 
     with timer.stage("evaluate_float"):
         measure("float", model, "float model")
@@ -187,13 +200,17 @@ def compress(
             measure("qat", to_convert, "QAT model")
 
     with timer.stage("convert"), _spinner(progress, "converting to int8 (TFLite converter, calibration)"):
-        tflite = to_int8(to_convert, calibration_set(data, recipe.quantize, ft.seed))
+        tflite = to_int8(to_convert, calibration_set(data, recipe.quantize, ft.seed),
+                         dense_per_tensor=bool(clustered))
     with timer.stage("evaluate_int8"):
         evaluation = int8_accuracy(tflite, data.x_test, data.y_test, progress=progress, task=data.task,
                                    anomaly=data.anomaly_test)
         for name, value in evaluation.metrics.items():
             scores[name]["int8"] = value
         weights = int8_weights(tflite)
+    with timer.stage("codegen"):
+        device = device_figures(tflite, optimize, runtime_arch)
+        per_stage["int8"] = device.costs
 
     layers = layer_reports(model, pruned, clustered, weights, int8_weight_values(tflite))
     report = CompressReport(
@@ -204,11 +221,13 @@ def compress(
         samples={"train": len(data.x_train), "test": len(data.x_test)},
         task=data.task,
         **scores,
-        size_bytes=measured_sizes(float32_tflite, tflite),
+        size_bytes=measured_sizes(float32_tflite, tflite, device.weights_bytes),
         arena_bytes=evaluation.arena_bytes,
         quantization=quantization_info(recipe.quantize.mode, scheme, evaluation),
         prune_schedule=dataclasses.asdict(schedule) if schedule else None,
         channels=channels.to_dict() if channels else None,
+        per_stage=per_stage,
+        instructions_estimate=device.estimate,
         distillation=distilled if teacher else None,
         layers=layers,
         int8_weights=weights,

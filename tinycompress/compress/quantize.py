@@ -29,8 +29,13 @@ def calibration_set(data: Dataset, config: QuantizeConfig, seed: int) -> np.ndar
     return data.x_train[np.sort(order)]
 
 
-def to_int8(model: Any, calibration: np.ndarray) -> bytes:
-    """Full-integer TFLite: int8 input and output, per-channel int8 weights."""
+def to_int8(model: Any, calibration: np.ndarray, *, dense_per_tensor: bool = False) -> bytes:
+    """Full-integer TFLite: int8 input and output, per-channel int8 weights.
+
+    With ``dense_per_tensor`` (a clustered model), Dense kernels get one scale for the whole
+    tensor, so their <= 16 shared centroids stay <= 16 int8 values shared by every row: codegen
+    then packs one 16-byte palette for the layer and the fast packed FULLY_CONNECTED kernels
+    can decode it through one table (docs/codegen.md, "Weight storage")."""
 
     def representative() -> Iterator[list[np.ndarray]]:
         for sample in calibration:
@@ -42,6 +47,7 @@ def to_int8(model: Any, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel_quantization_for_dense_layers = dense_per_tensor
     return _convert(converter, "int8")
 
 

@@ -29,12 +29,14 @@ class ChannelsConfig:
     ``criterion`` ranks filters by kernel L2 norm, by the following
     BatchNormalization's |gamma|, or by the first-order Taylor estimate of
     the loss change on training samples; ``steps`` rounds of prune → fine-tune
-    reach the target gradually.
+    reach the target gradually. ``multiple`` rounds each kept count to a
+    multiple of it (the widths the device kernels' fast paths want).
     """
 
     keep: float = 1.0
     criterion: str = "l2"
     steps: int = 1
+    multiple: int = 1
     layers: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -236,6 +238,8 @@ def _check(source: str, r: Recipe) -> None:
     _one_of(source, "channels", "criterion", r.channels.criterion, CHANNEL_CRITERIA)
     if r.channels.steps < 1:
         raise RecipeError(f"{source}: [channels] steps = {r.channels.steps} must be >= 1 (prune → fine-tune rounds)")
+    if r.channels.multiple < 1:
+        raise RecipeError(f"{source}: [channels] multiple = {r.channels.multiple} must be >= 1 (1 keeps exact counts)")
     _check_lowrank(source, r.lowrank)
     if not (0 <= p.target_sparsity < 1) or math.isnan(p.target_sparsity):
         raise RecipeError(f"{source}: [prune] target_sparsity = {p.target_sparsity} is outside [0, 1); use e.g. 0.5 (0 disables pruning)")

@@ -78,6 +78,10 @@ class CompressReport:
     timing_s: dict[str, float]
     recipe: dict[str, Any]
     channels: dict[str, Any] | None = None  # widths, parameters and MACs before/after channel pruning
+    # Per stage: parameters, MACs and weight bytes (float32 for Keras stages; for int8, as stored on the
+    # device, with the planned arena and the estimated instructions); see ``keras_costs``, ``DeviceFigures``.
+    per_stage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    instructions_estimate: dict[str, Any] | None = None  # the int8 model's, per layer (codegen.costmodel)
     distillation: dict[str, dict[str, float]] | None = None  # per fine-tuned stage: alpha and temperature; None when off
     checks: dict[str, Check] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -96,25 +100,90 @@ class CompressReport:
 _METRICS = ("accuracy", "mse", "mae", "roc_auc")
 
 
-def measured_sizes(float32_tflite: bytes, int8_tflite: bytes) -> dict[str, int | None]:
+def measured_sizes(float32_tflite: bytes, int8_tflite: bytes, weights: int | None) -> dict[str, int | None]:
     """Both .tflite sizes and ``weights``: the int8 model's constants as they will be stored on the device.
 
-    ``weights`` is ``weights_bytes`` of ``tinycompress inspect``: the code
-    generator's per-layer storage choice (dense or sparse weights, biases,
-    requantization tables), so pruning and clustering show in it where the
-    .tflite size hides them. It is None when the C runtime cannot compile
-    the model (export would refuse it, naming the op).
+    ``weights`` is ``weights_bytes`` of ``tinycompress inspect``
+    (``DeviceFigures``): the code generator's per-layer storage choice (dense
+    or packed weights, biases, requantization tables), so pruning and
+    clustering show in it where the .tflite size hides them. It is None when
+    the C runtime cannot compile the model (export would refuse it, naming the op).
     """
-    # The code generator is a later stage; it is asked only for this one figure.
+    return {"float32": len(float32_tflite), "int8": len(int8_tflite), "weights": weights}
+
+
+# The layers whose multiply-accumulates ``macs`` counts, on both sides (channels.keras_macs on Keras).
+MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def keras_costs(model: Any) -> dict[str, int]:
+    """A Keras stage's ``per_stage`` entry: parameters, MACs, and the float32 bytes of its parameters.
+
+    MACs are those of the convolution, depthwise and dense layers (pooling
+    and element-wise ops left out), as the int8 entry counts them.
+    """
+    from tinycompress.compress.channels import keras_macs
+
+    params = int(model.count_params())
+    return {"params": params, "macs": int(keras_macs(model)), "weights_float32_bytes": 4 * params}
+
+
+@dataclass(frozen=True)
+class DeviceFigures:
+    """The int8 model as the code generator compiles it with the ``optimize`` storage objective.
+
+    ``costs`` is the int8 stage's ``per_stage`` entry: ``params`` (weights and
+    biases of the convolution, depthwise and dense layers, after batch-norm
+    folding), ``macs`` (those layers'), ``weights_device_bytes`` (every
+    constant as stored in flash: ``weights_bytes`` of ``tinycompress
+    inspect``), ``weights_storage`` (layers per storage: s8, palette4,
+    sparse8), ``arena_planned_bytes`` (the generated arena: the model's only
+    RAM) and ``instructions_estimated`` (``estimate``'s total). All None
+    when the C runtime cannot compile the model.
+    """
+
+    costs: dict[str, Any]
+    estimate: dict[str, Any] | None
+
+    @property
+    def weights_bytes(self) -> int | None:
+        return self.costs["weights_device_bytes"]
+
+
+def device_figures(int8_tflite: bytes, optimize: str, runtime_arch: str | None = None) -> DeviceFigures:
+    """Compile ``int8_tflite`` as ``export`` would (storage by ``optimize``) and estimate its instructions
+    with the cost model of ``runtime_arch``'s kernels when it is calibrated, else of qemu-netduinoplus2's
+    (codegen.costmodel)."""
+    # The code generator is a later stage; it is asked only for these figures.
     from tinycompress.codegen import generate
+    from tinycompress.codegen.costmodel import DEFAULT_ARCH, calibrated_arches, estimate, load_cost_model
     from tinycompress.errors import ModelFormatError, UnsupportedError
     from tinycompress.tflite import read_model
 
+    names = ("params", "macs", "weights_device_bytes", "weights_storage", "arena_planned_bytes",
+             "instructions_estimated")
     try:
-        weights: int | None = generate(read_model(int8_tflite)).weights_bytes
+        model = read_model(int8_tflite)
+        generated = generate(model, optimize=optimize)
     except (UnsupportedError, ModelFormatError):
-        weights = None
-    return {"float32": len(float32_tflite), "int8": len(int8_tflite), "weights": weights}
+        return DeviceFigures(dict.fromkeys(names), None)
+    weighted = [op for op in model.operators if op.op in MAC_OPS]
+    params = sum(model.tensors[t].size for op in weighted for t in op.inputs[1:] if t >= 0)
+    storage: dict[str, int] = {}
+    for layer in generated.layers:
+        if layer.storage != "-":
+            storage[layer.storage] = storage.get(layer.storage, 0) + 1
+    arch = runtime_arch if runtime_arch in calibrated_arches() else DEFAULT_ARCH
+    found = estimate(model, generated, load_cost_model(arch)).to_dict()
+    found["weights_storage_objective"] = optimize
+    return DeviceFigures({
+        "params": int(params),
+        "macs": int(sum(layer.macs for layer in generated.layers if layer.op in MAC_OPS)),
+        "weights_device_bytes": int(generated.weights_bytes),
+        "weights_storage": storage,
+        "arena_planned_bytes": int(generated.arena_bytes),
+        "instructions_estimated": found["instructions"],
+    }, found)
 
 
 def kernel_sparsity(layer: Any, names: list[str] | None = None) -> float | None:

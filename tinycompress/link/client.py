@@ -48,6 +48,7 @@ DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_RETRIES = 3
 INVOKE_TIMEOUT_FACTOR = 2.0  # an INVOKE waits this many times the slowest clean INVOKE
 MAX_INVOKE_TIMEOUT_S = 60.0  # ... but never longer than this (or --timeout, if larger)
+HELLO_FIRST_WAIT_S = 0.5  # the first HELLO of connect() waits this long (at most --timeout), later ones longer
 _POLL_S = 0.02
 _SILENCE = "silence"
 
@@ -138,15 +139,23 @@ class DeviceLink:
     # -- commands -----------------------------------------------------------
 
     def connect(self, boot_timeout: float = 10.0) -> Hello:
-        """Repeat HELLO until the device answers (it may still be booting)."""
+        """Repeat HELLO until the device answers (it may still be booting).
+
+        Each HELLO goes unanswered for twice as long as the one before (up to
+        ``timeout``): each repeat has a new sequence number, so with a fixed
+        wait, a device that always answered a little later than that wait (QEMU
+        still starting on a loaded host) had every answer taken for a stale one.
+        """
         deadline = time.monotonic() + boot_timeout
-        attempt_timeout = min(self.timeout, 0.5)
+        attempt_timeout = min(self.timeout, HELLO_FIRST_WAIT_S)
         while True:
             try:
                 hello = parse_hello(self._exchange(Command.HELLO, b"", attempt_timeout, 0).value)
                 break
             except _NoAnswer:
-                if time.monotonic() >= deadline:
+                left = deadline - time.monotonic()
+                attempt_timeout = min(2 * attempt_timeout, self.timeout, max(left, _POLL_S))
+                if left <= 0:
                     raise LinkError(
                         f"no answer from {self.url} to HELLO within {boot_timeout:g} s; "
                         "check that the firmware is flashed and running, the port is right "

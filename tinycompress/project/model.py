@@ -41,9 +41,11 @@ class ModelSources:
 
 
 def runtime_tree(paths: list[Path]) -> tuple[Path, ...]:
-    """Runtime sources plus every runtime header, as absolute paths under firmware/runtime/."""
+    """Runtime sources plus every runtime header but the on-core checkers' (tests/), as absolute paths
+    under firmware/runtime/."""
     runtime = runtime_dir()
-    headers = [path for path in runtime.rglob("*.h") if path.is_file()]
+    headers = [path for path in runtime.rglob("*.h")
+               if path.is_file() and path.relative_to(runtime).parts[0] != "tests"]
     files = {Path(p).resolve() for p in [*paths, *headers]}
     outside = [str(p) for p in files if runtime.resolve() not in p.parents]
     if outside:

@@ -37,6 +37,7 @@ from pathlib import Path
 from types import TracebackType
 
 import serial
+from serial.urlhandler.protocol_socket import Serial as SocketSerial
 
 from tinycompress.errors import BoardError, ToolError
 from tinycompress.link.client import no_delay
@@ -91,6 +92,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class _GuestSerial(SocketSerial):
+    """pyserial's ``socket://`` port without the input flush at the end of its ``open()``.
+
+    QEMU starts the guest the moment it accepts the connection, so the
+    guest's first output can arrive before ``open()`` returns; the flush
+    threw it away (on a loaded host, a selftest's whole report).
+    """
+
+    _opening = False
+
+    def open(self) -> None:
+        self._opening = True
+        try:
+            super().open()
+        finally:
+            self._opening = False
+
+    def reset_input_buffer(self) -> None:
+        if not self._opening:
+            super().reset_input_buffer()
+
+
 class QemuSession:
     """A running QEMU whose serial 0 waits for one client on ``url``."""
 
@@ -109,7 +132,7 @@ class QemuSession:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                port = serial.serial_for_url(self.url, timeout=read_timeout)
+                port = _GuestSerial(self.url, timeout=read_timeout)
                 no_delay(port)
                 return port
             except serial.SerialException as exc:
@@ -194,14 +217,21 @@ def run_firmware(board: Board, elf: Path, *, timeout: float = 60.0) -> QemuRun:
         link = session.open_serial(read_timeout=0.1)
         chunks: list[bytes] = []
         deadline = time.monotonic() + timeout
+        closed = False
         try:
             # One byte per read: pyserial drops a partial read when the
             # socket closes, and QEMU closes it right after the last byte.
             while time.monotonic() < deadline:
                 chunks.append(link.read(1))
         except serial.SerialException:
-            pass  # QEMU closed the socket on exit
+            closed = True  # QEMU closed the socket on exit: everything it printed was read
         finally:
             link.close()
-        exit_code = session.wait(max(0.0, deadline - time.monotonic()) + 1.0)
+        if not closed:
+            # Still running at the deadline: what was read may lack the end of
+            # the output even if QEMU exits an instant later, so never return it.
+            session.close()
+            raise ToolError(f"firmware on {board.name} did not finish within {timeout:g} s "
+                            "(hung, or the machine is overloaded: retry with a longer timeout)")
+        exit_code = session.wait(10.0)
     return QemuRun(exit_code, b"".join(chunks).decode("utf-8", "replace"))

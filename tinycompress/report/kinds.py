@@ -111,6 +111,43 @@ def _compress_tables(report: Report) -> list[Table]:
                            ("layer", "type", "params", "pruned", "clustered", "zeros", "unique/channel"))]
 
 
+def _stage_table(compress: Report) -> list[Table]:
+    """Per stage: parameters, MACs, weight bytes (float32 for Keras stages, as stored for int8), arena, estimate."""
+    estimate = compress.get("instructions_estimate") or {}
+    rows = [("int8, compiled" if stage == "int8" else STAGE_LABELS.get(stage, stage),
+             _num(figures.get("params")), _num(figures.get("macs")),
+             _bytes(figures.get("weights_float32_bytes", figures.get("weights_device_bytes"))),
+             _bytes(figures.get("arena_planned_bytes")), _num(figures.get("instructions_estimated")))
+            for stage, figures in (compress.get("per_stage") or {}).items()]
+    where = f" ({estimate.get('calibrated_on')}, {estimate.get('runtime_arch')} kernels)" if estimate else ""
+    return [Table("Per stage (weights: float32 bytes; int8: as stored on the device)", rows,
+                  ("stage", "params", "MACs", "weights", "arena (planned)", f"estimated instructions{where}"))
+            ] if rows else []
+
+
+def _estimate_rows(report: Report) -> list[tuple[str, str]]:
+    """Key-figure rows: the cost model's estimate beside the measured latency and memory, with their ratio."""
+    found = report.get("estimate_vs_device") or {}
+    rows = []
+    for name, label in (("latency", "latency"), ("flash", "flash: model weights / firmware"),
+                        ("ram", "RAM: planned arena / firmware")):
+        entry = found.get(name) or {}
+        if entry.get("ratio") is not None:
+            rows.append((f"{label}, estimated / measured",
+                         f"{_num(entry['estimated'])} / {_num(entry['measured'])} ({entry['ratio']:.2f}x)"))
+    if found.get("why"):
+        rows.append(("latency estimate", str(found["why"])))
+    return rows
+
+
+def _estimate_layer_table(report: Report) -> list[Table]:
+    rows = [(layer["name"], layer["op"], _num(layer.get("estimated")), _num(layer.get("measured")),
+             "n/a" if layer.get("ratio") is None else f"{layer['ratio']:.2f}x")
+            for layer in (report.get("estimate_vs_device") or {}).get("layers", [])]
+    return [Table("Per layer: estimated instructions (cost model) and measured", rows,
+                  ("layer", "op", "estimated", "measured", "estimated / measured"))] if rows else []
+
+
 def compress_page(report: Report) -> Page:
     """A ``tinycompress compress`` report: accuracy per stage, sizes, zeros per layer, checks."""
     quant = report.get("quantization", {})
@@ -132,7 +169,7 @@ def compress_page(report: Report) -> Page:
         subtitle=f"data {report.get('data')}, quantization {quant.get('mode', 'n/a')}",
         notes=list(report.get("notes", [])) + _failed_checks(report),
         figures=_accuracy_figures(report.get("accuracy") or {}) + _compress_figures(report),
-        tables=[Table("Key figures", key), *_compress_tables(report)],
+        tables=[Table("Key figures", key), *_stage_table(report), *_compress_tables(report)],
     )
 
 
@@ -255,6 +292,7 @@ def run_page(report: Report) -> Page:
             ("arena: ours / TFLM", f"{_bytes(mem.get('arena'))} / {_bytes(mem.get('tflm_arena'))}"),
             ("flash used / total", f"{_bytes(mem.get('flash_used'))} / {_bytes(mem.get('flash_total'))}"),
             ("RAM used / total", f"{_bytes(mem.get('ram_used'))} / {_bytes(mem.get('ram_total'))}"),
+            *_estimate_rows(report),
             ("time", ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.get("timing_s", {}).items()))]
     return Page(
         title=title,
@@ -264,8 +302,8 @@ def run_page(report: Report) -> Page:
                  + _memory_figures(mem.get("flash_used"), mem.get("flash_total"), mem.get("ram_used"),
                                    mem.get("ram_total"))
                  + _layer_figures(device)),
-        tables=[Table("Key figures", key), *_layer_table(device), *_storage_table(report),
-                *_compress_tables(compress)],
+        tables=[Table("Key figures", key), *_layer_table(device), *_estimate_layer_table(report),
+                *_stage_table(compress), *_storage_table(report), *_compress_tables(compress)],
     )
 
 

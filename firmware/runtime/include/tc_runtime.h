@@ -48,8 +48,10 @@
  *     so arch/<arch>/<name>.c replaces src/<name>.c. Today:
  *       arch/portable/      plain C99 for any core (RISC-V, Xtensa, M0):
  *                           conv, 1x1 conv (2 pixels x 4 channels per
- *                           pass), depthwise (4 channels in registers
- *                           over the window), FC (4 rows per input load),
+ *                           pass, int16 column pairs: tc_columns.h),
+ *                           depthwise (4 channels in registers
+ *                           over the window, two interior pixels per
+ *                           pass), FC (4 rows per input load),
  *                           a short exact requantisation (tc_out_c.h),
  *                           ADD (32-bit exact rescaling)
  *       arch/cortex-m-dsp/  Cortex-M4/M7/M33/M55, before portable: conv
@@ -62,7 +64,10 @@
  *                           channels per SXTAB16
  *       arch/helium/        Cortex-M55, before cortex-m-dsp: conv (the DSP
  *                           columns for small windows) and FC with 16-lane
- *                           MVE dot products
+ *                           MVE dot products; depthwise (8 channels per
+ *                           vector, 3x3 unrolled), ADD, average pool and
+ *                           MEAN on int32 lanes with the vector
+ *                           requantisation of tc_requant_mve.h
  *     src/ alone is complete (the reference the kernel tests hold against
  *     TFLM); the host build of `verify` uses portable, then src. The
  *     chains live in one table, RUNTIME_ARCH_CHAINS of
@@ -118,7 +123,7 @@ typedef struct {
 /* How a weight tensor is stored. */
 typedef enum {
     TC_WEIGHTS_S8 = 0,        /* dense int8, layout given by the kernel */
-    TC_WEIGHTS_PALETTE4 = 1,  /* 4-bit indices into a per-channel palette */
+    TC_WEIGHTS_PALETTE4 = 1,  /* 4-bit indices into 16-value palettes */
     TC_WEIGHTS_SPARSE8 = 2    /* bitmap + nonzero int8 values (pruning) */
 } tc_weight_format_t;
 
@@ -144,10 +149,14 @@ typedef struct {
  * decoded tensor has the kernel's dense layout; element i's index is the low
  * nibble of indices[i / 2] for even i, the high nibble for odd i; its value is
  * palette[16 * channel + index], channel being the output channel of
- * element i. Decoding is exact, so results equal the dense kernel's. */
+ * element i, or palette[index] when `shared` is nonzero: a clustered tensor
+ * quantised per tensor (FULLY_CONNECTED) has the same 16 values in every
+ * row, which FULLY_CONNECTED kernels turn into one decoding table per call.
+ * Decoding is exact, so results equal the dense kernel's. */
 typedef struct {
-    const int8_t *palette;   /* [output channels][16] */
+    const int8_t *palette;   /* [output channels][16], or [16] if shared */
     const uint8_t *indices;  /* [(elements + 1) / 2] */
+    int32_t shared;          /* 0: a palette per output channel; 1: one */
 } tc_palette4_t;
 
 /* TC_WEIGHTS_SPARSE8: pruned weights without their zeros. Bit i of the
@@ -202,7 +211,8 @@ typedef struct {
 
 /* The Cortex-M DSP and Helium variants copy the windows of two output
  * pixels at a time, widened to int16, to the stack (at most 2.9 KiB, for
- * windows of up to 576 values: kernel_h * kernel_w * input.c). */
+ * windows of up to 576 values: kernel_h * kernel_w * input.c); so does
+ * the portable one (2.6 KiB with its output buffer). */
 tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
                        int8_t *output);
 
@@ -213,7 +223,8 @@ tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
  * pixels are written in raster order, each after its input pixel is read
  * (shifted overlap allowed, as tc_conv_s8). The Cortex-M DSP variant keeps
  * two widened input pixels and their sums on the stack (at most 3072
- * bytes, for up to 256 input and output channels). */
+ * bytes, for up to 256 input and output channels), the portable one two
+ * int16 input pixels and an output pixel (2.6 KiB). */
 tc_status_t tc_conv_1x1_s8(const tc_conv_params_t *p, const int8_t *input,
                            int8_t *output);
 
@@ -241,6 +252,8 @@ typedef struct {
     tc_requant_t requant;  /* output.c channels */
 } tc_depthwise_conv_params_t;
 
+/* The portable variant keeps a per-channel zero-point fold and a second
+ * output pixel on the stack (1.3 KiB, for up to 256 channels). */
 tc_status_t tc_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
                                  const int8_t *input, int8_t *output);
 
@@ -266,6 +279,9 @@ typedef struct {
     tc_requant_t requant;  /* output_depth channels */
 } tc_fully_connected_params_t;
 
+/* The Cortex-M DSP and portable variants widen the input to int16 on the
+ * stack (up to 2 KiB, input depths up to 1024); with a shared palette
+ * (TC_WEIGHTS_PALETTE4, `shared`) they add a 1 KiB decoding table. */
 tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
                                   const int8_t *input, int8_t *output);
 

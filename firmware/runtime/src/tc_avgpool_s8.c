@@ -15,21 +15,18 @@ tc_status_t tc_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
     }
     for (b = 0; b < p->input.n; ++b) {
         for (oy = 0; oy < p->output.h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            const int32_t fy0 = tc_max_i32(0, -iy0);
-            const int32_t fy1 = tc_min_i32(p->filter_h, p->input.h - iy0);
+            const tc_pool_span_t wy = tc_pool_rows(p, oy);
             for (ox = 0; ox < p->output.w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                const int32_t fx0 = tc_max_i32(0, -ix0);
-                const int32_t fx1 = tc_min_i32(p->filter_w, p->input.w - ix0);
+                const tc_pool_span_t wx = tc_pool_cols(p, ox);
                 for (c = 0; c < p->input.c; ++c) {
                     int32_t acc = 0;
                     int32_t count = 0;
                     int32_t fy, fx;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        for (fx = fx0; fx < fx1; ++fx) {
-                            acc += input[tc_offset(&p->input, b, iy0 + fy,
-                                                   ix0 + fx, c)];
+                    for (fy = wy.first; fy < wy.end; ++fy) {
+                        for (fx = wx.first; fx < wx.end; ++fx) {
+                            acc += input[tc_offset(&p->input, b,
+                                                   wy.origin + fy,
+                                                   wx.origin + fx, c)];
                             ++count;
                         }
                     }

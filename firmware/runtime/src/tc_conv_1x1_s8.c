@@ -27,17 +27,12 @@ tc_status_t tc_conv_1x1_s8(const tc_conv_params_t *p, const int8_t *input,
                                                      ox * p->stride_w, 0);
                 int8_t *out = output + tc_offset(&p->output, b, oy, ox, 0);
                 for (oc = 0; oc < p->output.c; ++oc) {
-                    const int32_t q = p->requant.per_channel ? oc : 0;
-                    int32_t acc = tc_weights_dot(&p->weights, oc * p->input.c,
-                                                 oc, in, p->input.c,
-                                                 p->input_zero_point, 0);
-                    if (p->bias != NULL) {
-                        acc += p->bias[oc];
-                    }
-                    acc = tc_mbqm(acc, p->requant.multiplier[q],
-                                  p->requant.shift[q]) +
-                          p->output_zero_point;
-                    out[oc] = (int8_t)tc_clamp(acc, p->act_min, p->act_max);
+                    const int32_t acc = tc_weights_dot(
+                        &p->weights, oc * p->input.c, oc, in, p->input.c,
+                        p->input_zero_point, 0);
+                    out[oc] = tc_out_s8(acc, p->bias, oc, &p->requant,
+                                        p->output_zero_point, p->act_min,
+                                        p->act_max);
                 }
             }
         }

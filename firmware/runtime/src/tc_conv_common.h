@@ -5,6 +5,7 @@
 #ifndef TC_CONV_COMMON_H
 #define TC_CONV_COMMON_H
 
+#include "tc_output.h"
 #include "tc_weights.h"
 
 static inline tc_status_t tc_conv_check(const tc_conv_params_t *p,

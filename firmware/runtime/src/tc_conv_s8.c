@@ -19,7 +19,6 @@ tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
             for (ox = 0; ox < p->output.w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 for (oc = 0; oc < p->output.c; ++oc) {
-                    const int32_t q = p->requant.per_channel ? oc : 0;
                     int32_t acc = 0;
                     int32_t ky, kx;
                     for (ky = 0; ky < p->kernel_h; ++ky) {
@@ -40,14 +39,10 @@ tc_status_t tc_conv_s8(const tc_conv_params_t *p, const int8_t *input,
                                 p->input.c, p->input_zero_point, 0);
                         }
                     }
-                    if (p->bias != NULL) {
-                        acc += p->bias[oc];
-                    }
-                    acc = tc_mbqm(acc, p->requant.multiplier[q],
-                                  p->requant.shift[q]);
-                    acc += p->output_zero_point;
                     output[tc_offset(&p->output, b, oy, ox, oc)] =
-                        (int8_t)tc_clamp(acc, p->act_min, p->act_max);
+                        tc_out_s8(acc, p->bias, oc, &p->requant,
+                                  p->output_zero_point, p->act_min,
+                                  p->act_max);
                 }
             }
         }

@@ -5,6 +5,7 @@
 #ifndef TC_DEPTHWISE_CONV_COMMON_H
 #define TC_DEPTHWISE_CONV_COMMON_H
 
+#include "tc_output.h"
 #include "tc_weights.h"
 
 static inline tc_status_t

@@ -21,7 +21,6 @@ tc_status_t tc_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
                 for (ic = 0; ic < p->input.c; ++ic) {
                     for (m = 0; m < p->depth_multiplier; ++m) {
                         const int32_t oc = ic * p->depth_multiplier + m;
-                        const int32_t q = p->requant.per_channel ? oc : 0;
                         int32_t acc = 0;
                         int32_t ky, kx;
                         for (ky = 0; ky < p->kernel_h; ++ky) {
@@ -44,14 +43,10 @@ tc_status_t tc_depthwise_conv_s8(const tc_depthwise_conv_params_t *p,
                                        (in - p->input_zero_point);
                             }
                         }
-                        if (p->bias != NULL) {
-                            acc += p->bias[oc];
-                        }
-                        acc = tc_mbqm(acc, p->requant.multiplier[q],
-                                      p->requant.shift[q]);
-                        acc += p->output_zero_point;
                         output[tc_offset(&p->output, b, oy, ox, oc)] =
-                            (int8_t)tc_clamp(acc, p->act_min, p->act_max);
+                            tc_out_s8(acc, p->bias, oc, &p->requant,
+                                      p->output_zero_point, p->act_min,
+                                      p->act_max);
                     }
                 }
             }

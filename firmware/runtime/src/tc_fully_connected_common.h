@@ -5,6 +5,7 @@
 #ifndef TC_FULLY_CONNECTED_COMMON_H
 #define TC_FULLY_CONNECTED_COMMON_H
 
+#include "tc_output.h"
 #include "tc_weights.h"
 
 static inline tc_status_t
@@ -50,7 +51,6 @@ tc_fully_connected_run(const tc_fully_connected_params_t *p,
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * p->input_depth;
         for (o = 0; o < p->output_depth; ++o) {
-            const int32_t q = p->requant.per_channel ? o : 0;
             int32_t acc;
             if (p->weights.format == TC_WEIGHTS_S8) {
                 acc = dot_s8((const int8_t *)p->weights.data +
@@ -62,13 +62,9 @@ tc_fully_connected_run(const tc_fully_connected_params_t *p,
                                      p->input_depth, p->input_zero_point,
                                      p->weights_zero_point);
             }
-            if (p->bias != NULL) {
-                acc += p->bias[o];
-            }
-            acc = tc_mbqm(acc, p->requant.multiplier[q], p->requant.shift[q]);
-            acc += p->output_zero_point;
             output[b * p->output_depth + o] =
-                (int8_t)tc_clamp(acc, p->act_min, p->act_max);
+                tc_out_s8(acc, p->bias, o, &p->requant, p->output_zero_point,
+                          p->act_min, p->act_max);
         }
     }
     return TC_OK;

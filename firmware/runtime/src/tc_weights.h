@@ -68,12 +68,19 @@ static inline int32_t tc_sparse8_dot(const tc_sparse8_t *sp, int32_t start,
     return acc;
 }
 
+/* The 16 palette values of output channel `channel`. */
+static inline const int8_t *tc_palette4_row(const tc_palette4_t *pal,
+                                            int32_t channel)
+{
+    return pal->shared ? pal->palette : pal->palette + 16 * channel;
+}
+
 static inline int32_t tc_palette4_at(const tc_palette4_t *pal, int32_t i,
                                      int32_t channel)
 {
     const uint8_t byte = pal->indices[i >> 1];
     const int32_t index = (i & 1) ? (byte >> 4) : (byte & 0x0F);
-    return pal->palette[channel * 16 + index];
+    return tc_palette4_row(pal, channel)[index];
 }
 
 /* Weight element i (dense layout) of output channel `channel`; not for
@@ -116,7 +123,7 @@ static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
     } else {
         /* An index byte at a time: two weights per load, no nibble test. */
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
-        const int8_t *values = pal->palette + 16 * channel;
+        const int8_t *values = tc_palette4_row(pal, channel);
         const uint8_t *two = pal->indices + ((start + 1) >> 1);
         j = 0;
         if ((start & 1) != 0) {
@@ -166,8 +173,9 @@ static inline const int8_t *tc_weights_decode(const tc_weights_t *w,
     }
     {
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
-        const int8_t *values = pal->palette;
-        for (; i < elements; values += 16) {
+        int32_t channel;
+        for (channel = 0; i < elements; ++channel) {
+            const int8_t *values = tc_palette4_row(pal, channel);
             const int32_t end = i + row;
             if ((i & 1) != 0) {
                 out[i] = values[pal->indices[i >> 1] >> 4];

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tc_check_put.h"
 #include "tc_port.h"
 #include "tc_runtime.h"
 
@@ -25,6 +26,8 @@ tc_status_t tc_ref_add_s8(const tc_add_params_t *p, const int8_t *input1,
                           const int8_t *input2, int8_t *output);
 tc_status_t tc_ref_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
                               int8_t *output);
+tc_status_t tc_ref_mean_s8(const tc_mean_params_t *p, const int8_t *input,
+                           int8_t *output);
 
 #define MAX_IO 8192
 #define MAX_W 16384
@@ -60,9 +63,14 @@ static int left_shifts;
 #define VAR_ACT 8
 #define VAR_NO_BIAS 16
 #define VAR_FULL_RANGE 32
+/* Depthwise: weights in -1..1, multiplier 2^30 and shift -3, so about one
+ * output in 8 lands on a rounding tie of the last shift. */
+#define VAR_TIES 64
+/* FC: two batches (weights zero point 0, so packed weights keep their
+ * fast paths). */
+#define VAR_FC_BATCH2 128
 static int variant;
 
-static void put(const char *s);
 
 static uint32_t rnd(void)
 {
@@ -74,7 +82,7 @@ static void fill(int8_t *buf, int32_t n, int32_t capacity)
 {
     int32_t i;
     if (n > capacity) {
-        put("TC_ARCH_CHECK FAIL: test layer larger than its buffer\n");
+        tc_put("TC_ARCH_CHECK FAIL: test layer larger than its buffer\n");
         tc_port_exit(255);
     }
     for (i = 0; i < n; ++i) {
@@ -86,7 +94,7 @@ static void fill_requant(int32_t channels, int32_t depth)
 {
     int32_t c;
     if (channels > MAX_C) {
-        put("TC_ARCH_CHECK FAIL: too many channels\n");
+        tc_put("TC_ARCH_CHECK FAIL: too many channels\n");
         tc_port_exit(255);
     }
     for (c = 0; c < channels; ++c) {
@@ -102,23 +110,6 @@ static void fill_requant(int32_t channels, int32_t depth)
     }
 }
 
-static void put(const char *s)
-{
-    tc_port_write((const uint8_t *)s, strlen(s));
-}
-
-static void put_u32(uint32_t v)
-{
-    char buf[11];
-    int i = 10;
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0u);
-    put(buf + i);
-}
-
 static int report(const char *name, int32_t size, uint32_t ref_ticks,
                   uint32_t arch_ticks, tc_status_t s1, tc_status_t s2)
 {
@@ -131,25 +122,25 @@ static int report(const char *name, int32_t size, uint32_t ref_ticks,
             ++diff;
         }
     }
-    put(name);
-    put(" ref=");
-    put_u32(ref_ticks);
-    put(" arch=");
-    put_u32(arch_ticks);
-    put(" bytes=");
-    put_u32((uint32_t)size);
-    put(" mismatches=");
-    put_u32((uint32_t)diff);
+    tc_put(name);
+    tc_put(" ref=");
+    tc_put_u32(ref_ticks);
+    tc_put(" arch=");
+    tc_put_u32(arch_ticks);
+    tc_put(" bytes=");
+    tc_put_u32((uint32_t)size);
+    tc_put(" mismatches=");
+    tc_put_u32((uint32_t)diff);
     if (first >= 0) {
-        put(" first=");
-        put_u32((uint32_t)first);
-        put(" ref_value=");
-        put_u32((uint32_t)(out_ref[first] + 128));
-        put(" arch_value=");
-        put_u32((uint32_t)(out_arch[first] + 128));
-        put(" (+128)");
+        tc_put(" first=");
+        tc_put_u32((uint32_t)first);
+        tc_put(" ref_value=");
+        tc_put_u32((uint32_t)(out_ref[first] + 128));
+        tc_put(" arch_value=");
+        tc_put_u32((uint32_t)(out_arch[first] + 128));
+        tc_put(" (+128)");
     }
-    put(s1 == TC_OK && s2 == TC_OK ? "\n" : " status-error\n");
+    tc_put(s1 == TC_OK && s2 == TC_OK ? "\n" : " status-error\n");
     return diff != 0 || s1 != TC_OK || s2 != TC_OK;
 }
 
@@ -159,6 +150,11 @@ static int report(const char *name, int32_t size, uint32_t ref_ticks,
 #define PACK_PALETTE_SCRATCH 2  /* the same, decoded once into a scratch */
 #define PACK_SPARSE 3           /* TC_WEIGHTS_SPARSE8 (about half zeros) */
 #define PACK_SPARSE_SCRATCH 4   /* the same, decoded once into a scratch */
+#define PACK_PALETTE_SHARED 5   /* TC_WEIGHTS_PALETTE4, one shared palette */
+
+/* PACK_SPARSE*: sparse_zeros weights in sparse_period are zeroed. */
+static uint32_t sparse_zeros = 1;
+static uint32_t sparse_period = 2;
 
 /* Stores `elements` weights of `oc` rows (the random bytes of `weights`) in
  * w as `pack` says; the scratch is filled with garbage first, so a kernel
@@ -174,8 +170,10 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
     w->data = weights;
     w->bytes = (uint32_t)elements;
     w->scratch = NULL;
-    if (pack == PACK_PALETTE || pack == PACK_PALETTE_SCRATCH) {
-        fill(palette_buf, 16 * oc, MAX_C * 16);
+    if (pack == PACK_PALETTE || pack == PACK_PALETTE_SCRATCH ||
+        pack == PACK_PALETTE_SHARED) {
+        pal.shared = pack == PACK_PALETTE_SHARED;
+        fill(palette_buf, pal.shared ? 16 : 16 * oc, MAX_C * 16);
         pal.palette = palette_buf;
         pal.indices = (const uint8_t *)weights;
         w->format = TC_WEIGHTS_PALETTE4;
@@ -187,7 +185,7 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
             if (i % (elements / oc) == 0) {
                 starts_buf[i / (elements / oc)] = (uint32_t)n;
             }
-            if (rnd() % 2u == 0u) {
+            if (rnd() % sparse_period < sparse_zeros) {
                 weights[i] = 0;
             }
             if (weights[i] != 0) {
@@ -323,6 +321,13 @@ static int check_conv_same(const char *name, tc_shape_t in, int32_t oc,
                   t2 - t1, s1, s2);
 }
 
+/* Nonzero: check_pw runs the arch kernel in one buffer, the input this
+ * many bytes above the output, as the planner overlaps a layer's output
+ * with its dying input (docs/codegen.md: for a stride-1 pointwise layer
+ * with input.c >= output.c the gap is output.c - 1; the output of pixel
+ * q + 1 then lies over the input of pixel q). */
+static int32_t pw_overlap;
+
 /* A pointwise layer through tc_conv_1x1_s8: 1x1 filter, stride, pad (a
  * padded layer must fall back to tc_conv_s8); weights stored as `palette`
  * (a PACK_* value) says. */
@@ -356,11 +361,16 @@ static int check_pw(const char *name, tc_shape_t in, int32_t oc,
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
     p.requant.per_channel = !palette && !(variant & VAR_PER_TENSOR);
+    if (pw_overlap > 0) {
+        memcpy(out_arch + pw_overlap, input_buf,
+               (size_t)(in.n * in.h * in.w * in.c));
+    }
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_conv_1x1_s8(&p, input_buf, out_ref);
     t1 = tc_port_timer_read();
-    s2 = tc_conv_1x1_s8(&p, input_buf, out_arch);
+    s2 = tc_conv_1x1_s8(&p, pw_overlap > 0 ? out_arch + pw_overlap : input_buf,
+                        out_arch);
     t2 = tc_port_timer_read();
     return report(name, p.output.n * p.output.h * p.output.w * oc, t1 - t0,
                   t2 - t1, s1, s2);
@@ -378,6 +388,7 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
     const int32_t oc = in.c * dm;
     const int32_t elements = k * k * oc;
     const int32_t span = (k - 1) * dilation + 1;
+    int32_t i;
 
     memset(&p, 0, sizeof p);
     p.input = in;
@@ -412,6 +423,14 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
     p.requant.per_channel = !(variant & VAR_PER_TENSOR);
+    for (i = 0; (variant & VAR_TIES) && i < elements; ++i) {
+        weights[i] = (int8_t)((int32_t)(rnd() % 3u) - 1);
+    }
+    for (i = 0; (variant & VAR_TIES) && i < oc; ++i) {
+        bias[i] = (int32_t)(rnd() % 64u) - 32;
+        mults[i] = 1 << 30;
+        shifts[i] = -3;
+    }
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_depthwise_conv_s8(&p, input_buf, out_ref);
@@ -422,14 +441,17 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
                   t2 - t1, s1, s2);
 }
 
-static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
+/* An FC layer, weights stored as `pack` (a PACK_* value without scratch)
+ * says. */
+static int check_fc_packed(const char *name, int32_t in_depth,
+                           int32_t out_depth, int pack)
 {
     tc_fully_connected_params_t p;
     uint32_t t0, t1, t2;
     tc_status_t s1, s2;
 
     memset(&p, 0, sizeof p);
-    p.batches = (variant & VAR_FC_BATCH_WZP) ? 2 : 1;
+    p.batches = (variant & (VAR_FC_BATCH_WZP | VAR_FC_BATCH2)) ? 2 : 1;
     p.input_depth = in_depth;
     p.output_depth = out_depth;
     p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
@@ -440,13 +462,12 @@ static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
     fill(weights, in_depth * out_depth, MAX_W);
     fill(input_buf, p.batches * in_depth, MAX_IO);
     fill_requant(out_depth, in_depth);
-    p.weights.format = TC_WEIGHTS_S8;
-    p.weights.data = weights;
-    p.weights.bytes = (uint32_t)(in_depth * out_depth);
+    pack_weights(&p.weights, in_depth * out_depth, out_depth, pack);
     p.bias = (variant & VAR_NO_BIAS) ? NULL : bias;
     p.requant.multiplier = mults;
     p.requant.shift = shifts;
-    p.requant.per_channel = !(variant & VAR_PER_TENSOR);
+    p.requant.per_channel =
+        !(variant & VAR_PER_TENSOR) && pack != PACK_PALETTE_SHARED;
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_fully_connected_s8(&p, input_buf, out_ref);
@@ -454,6 +475,11 @@ static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
     s2 = tc_fully_connected_s8(&p, input_buf, out_arch);
     t2 = tc_port_timer_read();
     return report(name, p.batches * out_depth, t1 - t0, t2 - t1, s1, s2);
+}
+
+static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
+{
+    return check_fc_packed(name, in_depth, out_depth, PACK_DENSE);
 }
 
 /* An ADD: input1 of shape `out`, input2 of shape `in2` (broadcast when it
@@ -465,6 +491,12 @@ static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
  * uses left_shift 20 (then out_shift -17 makes outputs span int8); a small
  * left_shift with an output shift near 0 makes every rounding step hit its
  * ties often, which the fast paths' rounding must get right. */
+/* With bit 3 set, check_add's input shifts instead of random ones:
+ * input1's -2 when bit 0 is set, input2's -3 when bit 1 is (else 0,
+ * multiplier 2^30); bit 2 sets the output shift to 0 (each combination of
+ * shift signs is a separate loop of the Helium kernel). */
+static int add_pattern;
+
 static int check_add(const char *name, tc_shape_t out, tc_shape_t in2,
                      int relu, int32_t left_shift, int32_t out_shift,
                      int tflm)
@@ -498,6 +530,15 @@ static int check_add(const char *name, tc_shape_t out, tc_shape_t in2,
     }
     p.output_multiplier = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
     p.output_shift = out_shift - (int32_t)(rnd() % 5u);
+    if (add_pattern) {
+        p.input1_shift = (add_pattern & 1) ? -2 : 0;
+        p.input2_shift = (add_pattern & 2) ? -3 : 0;
+        p.input1_multiplier =
+            p.input1_shift ? p.input1_multiplier : 0x40000000;
+        p.input2_multiplier =
+            p.input2_shift ? p.input2_multiplier : 0x40000000;
+        p.output_shift = (add_pattern & 4) ? 0 : p.output_shift;
+    }
     p.act_min = relu ? p.output_zero_point : -128;
     p.act_max = 127;
     fill(input_buf, size, MAX_IO);
@@ -519,6 +560,9 @@ static int check_add(const char *name, tc_shape_t out, tc_shape_t in2,
  * `relu` clamps at 0. Global pools of MLPerf Tiny's shapes, partial border
  * windows, channel counts with a tail after the groups of 4, and a window
  * of more than 255 taps (the 32-bit path). */
+/* Nonzero: check_avgpool's input is all -128 instead of random. */
+static int pool_min_input;
+
 static int check_avgpool(const char *name, tc_shape_t in, int32_t fh,
                          int32_t fw, int32_t stride, int32_t pad, int relu)
 {
@@ -539,6 +583,9 @@ static int check_avgpool(const char *name, tc_shape_t in, int32_t fh,
     p.act_max = 127;
     fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
     input_buf[0] = -128;
+    if (pool_min_input) {
+        memset(input_buf, -128, (size_t)(in.n * in.h * in.w * in.c));
+    }
 
     t0 = tc_port_timer_read();
     s1 = tc_ref_avgpool_s8(&p, input_buf, out_ref);
@@ -547,6 +594,50 @@ static int check_avgpool(const char *name, tc_shape_t in, int32_t fh,
     t2 = tc_port_timer_read();
     return report(name, p.output.n * p.output.h * p.output.w * in.c, t1 - t0,
                   t2 - t1, s1, s2);
+}
+
+/* check_add of an 8x8x63 tensor (a tail after the groups of 4) with the
+ * shift signs of `pattern` (see add_pattern); ReLU when input1 shifts. */
+static int check_add_shifts(const char *name, int pattern)
+{
+    static const tc_shape_t shape = {1, 8, 8, 63};
+    int failed;
+    add_pattern = pattern;
+    failed = check_add(name, shape, shape, pattern & 1, 3, -2, 1);
+    add_pattern = 0;
+    return failed;
+}
+
+/* A MEAN over the axes in `mask` (bit 0 = n .. 3 = c), random zero points,
+ * a multiplier in [2^30, 2^31) and the given shift (TFLM's is near 0: the
+ * input and output scales are close). */
+static int check_mean(const char *name, tc_shape_t in, uint32_t mask,
+                      int32_t shift)
+{
+    tc_mean_params_t p;
+    uint32_t t0, t1, t2;
+    tc_status_t s1, s2;
+    int32_t outputs = 1;
+
+    memset(&p, 0, sizeof p);
+    p.input = in;
+    p.axis_mask = mask;
+    p.input_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.output_zero_point = (int32_t)(rnd() % 256u) - 128;
+    p.multiplier = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
+    p.shift = shift;
+    outputs *= (mask & 1u) ? 1 : in.n;
+    outputs *= (mask & 2u) ? 1 : in.h;
+    outputs *= (mask & 4u) ? 1 : in.w;
+    outputs *= (mask & 8u) ? 1 : in.c;
+    fill(input_buf, in.n * in.h * in.w * in.c, MAX_IO);
+
+    t0 = tc_port_timer_read();
+    s1 = tc_ref_mean_s8(&p, input_buf, out_ref);
+    t1 = tc_port_timer_read();
+    s2 = tc_mean_s8(&p, input_buf, out_arch);
+    t2 = tc_port_timer_read();
+    return report(name, outputs, t1 - t0, t2 - t1, s1, s2);
 }
 
 int main(void)
@@ -578,7 +669,42 @@ int main(void)
     static const tc_shape_t dw260 = {1, 3, 4, 260};
     static const tc_shape_t pw12 = {1, 5, 5, 12};
     static const tc_shape_t pw8b2 = {2, 6, 5, 8};
+    static const tc_shape_t col64 = {1, 5, 3, 64};
+    static const tc_shape_t col65 = {1, 4, 3, 65};
+    static const tc_shape_t col4 = {1, 2, 3, 4};
+    /* Packed FC layers of the demo CNN's fc1 depth (half its rows, to fit
+     * the buffers) against their dense twin fc_512to32 (test_runtime_arch.py
+     * bounds the shared palette's ratio), sparse at 50, 25 and 12.5 %
+     * nonzeros; then the packed paths' tails (rows % 4, depth % 32), no
+     * bias, two batches, and the generic fallbacks (a per-channel palette,
+     * an odd depth). In this order: each case draws its data from rnd(). */
+    static const struct {
+        const char *name;
+        int32_t depth, rows;
+        int pack, variant;
+        uint32_t sparse_zeros, sparse_period;
+    } fc_packed[] = {
+        {"fc_512to32_palette4_shared", 512, 32, PACK_PALETTE_SHARED, 0, 1, 2},
+        {"fc_512to32_sparse8", 512, 32, PACK_SPARSE, 0, 1, 2},
+        {"fc_512to32_sparse8_25pct", 512, 32, PACK_SPARSE, 0, 3, 4},
+        {"fc_512to32_sparse8_12pct", 512, 32, PACK_SPARSE, 0, 7, 8},
+        {"fc_palette4_shared_200to30_tails", 200, 30, PACK_PALETTE_SHARED, 0,
+         1, 2},
+        {"fc_sparse8_200to30_tails", 200, 30, PACK_SPARSE, 0, 1, 2},
+        {"fc_palette4_per_channel_96to20", 96, 20, PACK_PALETTE, 0, 1, 2},
+        {"fc_palette4_shared_75to9_odd_depth", 75, 9, PACK_PALETTE_SHARED, 0,
+         1, 2},
+        {"fc_sparse8_76to9_fallback", 76, 9, PACK_SPARSE, 0, 1, 2},
+        {"fc_palette4_shared_no_bias_64to70", 64, 70, PACK_PALETTE_SHARED,
+         VAR_NO_BIAS, 1, 2},
+        {"fc_sparse8_no_bias_64to70", 64, 70, PACK_SPARSE, VAR_NO_BIAS, 1, 2},
+        {"fc_palette4_shared_batch2_96to12", 96, 12, PACK_PALETTE_SHARED,
+         VAR_FC_BATCH2, 1, 2},
+        {"fc_sparse8_batch2_96to12", 96, 12, PACK_SPARSE, VAR_FC_BATCH2, 1,
+         2},
+    };
     int failures = 0;
+    int c;
 
     tc_port_init();
     failures += check_conv("conv_pointwise_32to32", pw, 32, 1, 1, 0, 1, 0);
@@ -685,6 +811,33 @@ int main(void)
                                 1, 8);
     failures += check_conv_same("conv_3x3x80_tap_path", big_c, 4, 3, 3, 1, 1,
                                 0);
+    /* The portable column path's limits: a 3x3x64 window (576 values, its
+     * widest; 15 pixels, so a lone last one; 22 channels, a tail of 2) and
+     * 256 output channels take it; 3x3x65 and 260 channels fall back to
+     * the tap path. */
+    failures += check_conv_same("conv_3x3x64_widest_column_22oc", col64, 22,
+                                3, 3, 1, 1, 0);
+    failures += check_conv_same("conv_3x3x65_tap_path", col65, 6, 3, 3, 1, 1,
+                                0);
+    failures += check_conv_same("conv_3x3_256oc_column", col4, 256, 3, 3, 1,
+                                1, 0);
+    failures += check_conv_same("conv_3x3_260oc_tap_path", col4, 260, 3, 3,
+                                1, 1, 0);
+    /* The Helium column path's limits: windows of up to 576 values go two
+     * pixels at a time (above), up to 1152 one at a time (3x3x120), the
+     * tap path beyond (3x3x130); an FC with more rows than the start
+     * values it keeps per call (256) forms them per block of rows. */
+    failures += check_conv_same("conv_3x3x120_one_column", (tc_shape_t){1, 5,
+                                3, 120}, 5, 3, 3, 1, 1, 0);
+    failures += check_conv_same("conv_3x3x130_mve_tap_path", (tc_shape_t){1,
+                                4, 3, 130}, 6, 3, 3, 1, 1, 0);
+    failures += check_fc("fc_24to300_row_blocks", 24, 300);
+    /* A pointwise layer of more output channels than Helium sums per
+     * block (96), written over its input at the planner's gap. */
+    pw_overlap = 127;
+    failures += check_pw("pw_128to128_planner_overlap", (tc_shape_t){1, 3,
+                         4, 128}, 128, 1, 0, 0);
+    pw_overlap = 0;
     failures += check_conv_same("conv_3x3_dil2x1_3ch", rn_in, 6, 3, 3, 1, 1,
                                 16);
     failures += check_conv_same("conv_3x3_dil2x1_16ch", c3, 6, 3, 3, 1, 2,
@@ -700,12 +853,62 @@ int main(void)
     failures += check_avgpool("avgpool_3x3_s2_same_tail", c6, 3, 3, 2, 1, 0);
     failures += check_avgpool("avgpool_16x16_256taps", pool256, 16, 16, 1, 0,
                               0);
+    /* Helium: a window of 272 taps (int32 sums, one channel at a time), a
+     * 256-tap window of -128 (the int16 sums' extreme), the depthwise
+     * fast path's widest layer (256 channels) and its rounding ties, and
+     * each ADD loop of shift signs (input1, input2, output). */
+    failures += check_avgpool("avgpool_17x16_272taps", (tc_shape_t){1, 17,
+                              16, 12}, 17, 16, 1, 0, 0);
+    pool_min_input = 1;
+    failures += check_avgpool("avgpool_256taps_all_min", pool256, 16, 16, 1,
+                              0, 0);
+    pool_min_input = 0;
+    failures += check_dw("dw_3x3_256ch_widest", (tc_shape_t){1, 3, 5, 256},
+                         1, 3, 1, 1, 1, 0);
+    variant = VAR_TIES;
+    failures += check_dw("dw_3x3_rounding_ties_s2_20ch",
+                         (tc_shape_t){1, 9, 8, 20}, 1, 3, 2, 1, 1, 0);
+    failures += check_dw("dw_5x5_rounding_ties_12ch", dw12, 1, 5, 1, 2, 1,
+                         0);
+    variant = VAR_ACT | VAR_PER_TENSOR;
+    failures += check_dw("dw_3x3_per_tensor_act_tail_13ch",
+                         (tc_shape_t){2, 6, 5, 13}, 1, 3, 1, 1, 1, 0);
+    variant = 0;
+    failures += check_add_shifts("add_shifts_00r", 8);
+    failures += check_add_shifts("add_shifts_r0r", 9);
+    failures += check_add_shifts("add_shifts_0rr", 10);
+    failures += check_add_shifts("add_shifts_rrr", 11);
+    failures += check_add_shifts("add_shifts_000", 12);
+    failures += check_add_shifts("add_shifts_r00", 13);
+    failures += check_add_shifts("add_shifts_0r0", 14);
+    failures += check_add_shifts("add_shifts_rr0", 15);
+    failures += check_mean("mean_hw_vww_3x3x256", (tc_shape_t){1, 3, 3, 256},
+                           6, -1);
+    failures += check_mean("mean_hw_batch2_tail_13ch",
+                           (tc_shape_t){2, 4, 5, 13}, 6, 1);
+    failures += check_mean("mean_hw_256px_shift0", pool256, 6, 0);
+    failures += check_mean("mean_c_general", (tc_shape_t){1, 4, 5, 13}, 8,
+                           -2);
+    failures += check_mean("mean_w_general", (tc_shape_t){2, 4, 5, 13}, 4,
+                           0);
     failures += check_add("add_16x16x16", add16, add16, 0, 20, -17, 1);
     failures += check_add("add_relu_8x8x63_tail", add63, add63, 1, 20, -17, 1);
     failures += check_add("add_ties_ls1", add16, add16, 0, 1, -1, 1);
     failures += check_add("add_ties_ls3", add16, add16, 0, 3, -2, 1);
     failures += check_add("add_general_shift0", add16, add16, 0, 20, -17, 0);
     failures += check_add("add_broadcast_c", add16, bcast, 0, 20, -17, 1);
-    put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");
+    /* The dense twin of the packed FC cases (fc_packed, above). */
+    failures += check_fc("fc_512to32", 512, 32);
+    for (c = 0; c < (int)(sizeof fc_packed / sizeof fc_packed[0]); ++c) {
+        variant = fc_packed[c].variant;
+        sparse_zeros = fc_packed[c].sparse_zeros;
+        sparse_period = fc_packed[c].sparse_period;
+        failures += check_fc_packed(fc_packed[c].name, fc_packed[c].depth,
+                                    fc_packed[c].rows, fc_packed[c].pack);
+    }
+    variant = 0;
+    sparse_zeros = 1;
+    sparse_period = 2;
+    tc_put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");
     return failures;
 }

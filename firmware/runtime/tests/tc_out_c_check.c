@@ -9,16 +9,7 @@
 #include <stdio.h>
 
 #include "../arch/portable/tc_out_c.h"
-
-static uint32_t tc_rng_state = 0x9E3779B9u;
-
-static uint32_t tc_rng(void)
-{
-    tc_rng_state ^= tc_rng_state << 13;
-    tc_rng_state ^= tc_rng_state >> 17;
-    tc_rng_state ^= tc_rng_state << 5;
-    return tc_rng_state;
-}
+#include "tc_check_rng.h"
 
 static long tc_failures = 0;
 static long tc_cases = 0;
@@ -62,11 +53,7 @@ int main(void)
         /* multiplier 2^30: SRDHM(acc) = floor((acc + 1) / 2), so
          * acc = 2 (k 2^e +- 2^(e-1)) + d hits the ties of the last shift */
         for (i = 0; i < 2000; ++i) {
-            const int32_t span = e >= 29 ? 1 : (1 << (29 - e));
-            const int32_t k =
-                (int32_t)(tc_rng() % (2u * (uint32_t)span)) - span;
-            const int64_t tie =
-                (int64_t)k * ((int64_t)1 << e) + ((int64_t)1 << (e - 1));
+            const int64_t tie = tc_rng_tie(e);
             for (d = -2; d <= 2; ++d) {
                 const int64_t acc = 2 * tie + d;
                 if (acc > -limit && acc < limit) {

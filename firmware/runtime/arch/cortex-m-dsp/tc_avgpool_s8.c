@@ -38,28 +38,26 @@ tc_status_t tc_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
     }
     for (b = 0; b < p->input.n; ++b) {
         for (oy = 0; oy < p->output.h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            const int32_t fy0 = tc_max_i32(0, -iy0);
-            const int32_t fy1 = tc_min_i32(p->filter_h, p->input.h - iy0);
+            const tc_pool_span_t wy = tc_pool_rows(p, oy);
             for (ox = 0; ox < p->output.w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                const int32_t fx0 = tc_max_i32(0, -ix0);
-                const int32_t fx1 = tc_min_i32(p->filter_w, p->input.w - ix0);
-                const int32_t count = (fy1 - fy0) * (fx1 - fx0);
+                const tc_pool_span_t wx = tc_pool_cols(p, ox);
+                const int32_t count =
+                    (wy.end - wy.first) * (wx.end - wx.first);
                 const int8_t *window;
                 int8_t *out = output + tc_offset(&p->output, b, oy, ox, 0);
-                if (fy1 <= fy0 || fx1 <= fx0) {
+                if (wy.end <= wy.first || wx.end <= wx.first) {
                     return TC_ERR_SHAPE;
                 }
-                window = input + tc_offset(&p->input, b, iy0 + fy0,
-                                           ix0 + fx0, 0);
+                window = input + tc_offset(&p->input, b, wy.origin + wy.first,
+                                           wx.origin + wx.first, 0);
                 c = 0;
                 for (; count <= TC_AVGPOOL_MAX_TAPS && c + 4 <= channels;
                      c += 4) {
                     uint32_t even = 0, odd = 0;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const int8_t *in = window + (fy - fy0) * row + c;
-                        for (fx = fx0; fx < fx1; ++fx, in += channels) {
+                    for (fy = wy.first; fy < wy.end; ++fy) {
+                        const int8_t *in = window + (fy - wy.first) * row + c;
+                        for (fx = wx.first; fx < wx.end;
+                             ++fx, in += channels) {
                             const uint32_t x = tc_load4(in);
                             even = (uint32_t)__sxtab16((int16x2_t)even,
                                                        (int8x4_t)x);
@@ -76,9 +74,10 @@ tc_status_t tc_avgpool_s8(const tc_pool_params_t *p, const int8_t *input,
                 }
                 for (; c < channels; ++c) {
                     int32_t sum = 0;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const int8_t *in = window + (fy - fy0) * row + c;
-                        for (fx = fx0; fx < fx1; ++fx, in += channels) {
+                    for (fy = wy.first; fy < wy.end; ++fy) {
+                        const int8_t *in = window + (fy - wy.first) * row + c;
+                        for (fx = wx.first; fx < wx.end;
+                             ++fx, in += channels) {
                             sum += *in;
                         }
                     }

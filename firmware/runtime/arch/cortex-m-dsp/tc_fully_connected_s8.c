@@ -8,8 +8,10 @@
  * of 8 up to TC_FC_WIDE_MAX and at least 4 rows (all the autoencoder's
  * layers), the input vector is widened once onto the stack and
  * hand-allocated assembly takes four rows per pass (tc_fc_rows_asm).
- * Fewer rows would not repay the widening. Other weight formats and
- * nonzero weight zero points take the shared loop with SMLAD dot products.
+ * Fewer rows would not repay the widening. A shared palette or sparse
+ * weights take the packed loops of tc_fc_packed_dsp.h; other weight
+ * formats and nonzero weight zero points the shared loop with SMLAD dot
+ * products.
  * Same integer sums as the reference kernel; every output is written after
  * all the input reads of its row.
  */
@@ -17,6 +19,8 @@
 #include <string.h>
 
 #include "../../src/tc_fully_connected_common.h"
+#include "tc_fc_packed_dsp.h"
+#include "tc_quad_job_asm.h"
 #include "tc_rows_dsp.h"
 
 /* Input depth of the assembly path: its stack use is 2 * TC_FC_WIDE_MAX
@@ -64,30 +68,14 @@ __attribute__((naked)) static void
 tc_fc_rows_asm(tc_fc_job_t *job __attribute__((unused)))
 {
     __asm__ volatile(
-        "push {r0, r4-r11, lr}\n"
-        "1:\n\t"
-        "ldr lr, [sp]\n\t"
-        "ldrd r0, r1, [lr]\n\t"
-        "ldrd r2, r3, [lr, #8]\n\t"
-        "ldmia r3!, {r9-r12}\n\t"
-        "str r3, [lr, #12]\n\t"
+        TC_QUAD_JOB_START
         "add r3, r0, r2\n\t"
         "add r4, r3, r2\n"
         "2:\n\t"
         TC_FC_STEP TC_FC_STEP
         "cmp r0, r3\n\t"
         "bne 2b\n\t"
-        "ldr lr, [sp]\n\t"
-        "add r0, r4, r2\n\t"
-        "str r0, [lr]\n\t"
-        "ldr r0, [lr, #16]\n\t"
-        "stmia r0!, {r9-r12}\n\t"
-        "str r0, [lr, #16]\n\t"
-        "ldr r0, [lr, #20]\n\t"
-        "subs r0, r0, #1\n\t"
-        "str r0, [lr, #20]\n\t"
-        "bne 1b\n\t"
-        "pop {r0, r4-r11, pc}\n\t");
+        TC_QUAD_JOB_NEXT);
 }
 
 /* One batch of a dense layer with n % 8 == 0, n <= TC_FC_WIDE_MAX: the
@@ -148,6 +136,9 @@ tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
         return status;
     }
     if (p->weights.format != TC_WEIGHTS_S8 || p->weights_zero_point != 0) {
+        if (tc_fc_packed_dsp(p, input, output)) {
+            return TC_OK;
+        }
         return tc_fully_connected_run(p, input, output, tc_dot_s8_dsp);
     }
     o = tc_out_stage(&p->requant, p->bias, p->output_depth, p->input_depth,

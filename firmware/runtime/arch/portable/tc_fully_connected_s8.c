@@ -4,10 +4,165 @@
  * four output rows per pass sharing each input load (tc_dot_rows.h); other
  * formats, and the last rows, go through tc_weights_dot. Same integer sums
  * and write order as the reference kernel.
+ *
+ * Packed weights with an input depth that is a multiple of 8 up to
+ * TC_FC_PACKED_MAX (each row's indices or bitmap start on a byte) and
+ * weight zero point 0 read the packed form directly, the input first
+ * widened once onto the stack (outputs are then written after every input
+ * read): a shared palette through a 256-entry table built once per call
+ * (index byte -> its two weights as int16), four rows per pass sharing
+ * each input load; sparse weights a bitmap byte at a time, its eight bits
+ * tested one by one (rv32imc has no count-trailing-zeros instruction), so
+ * a zero weight costs a test and branch and a nonzero one a load, a
+ * multiply and an add.
  */
 #include "../../src/tc_fully_connected_common.h"
 #include "tc_dot_rows.h"
 #include "tc_out_c.h"
+
+/* Input depth of the packed paths: 2 * TC_FC_PACKED_MAX bytes of stack,
+ * plus 1 KB of palette table. */
+#define TC_FC_PACKED_MAX 1024
+
+/* Index byte k of row r (a pointer) against inputs x[2k], x[2k + 1]. */
+#define TC_FC_PAL_STEP(r, acc, k)                                            \
+    do {                                                                     \
+        const int16_t *t_ = table[r[k]];                                     \
+        acc += t_[0] * x[2 * (k)] + t_[1] * x[2 * (k) + 1];                  \
+    } while (0)
+
+/* Index bytes k of the four rows (written out, two per pass, so the row
+ * pointers advance once per two bytes). */
+#define TC_FC_PAL_STEP4(k)                                                   \
+    do {                                                                     \
+        TC_FC_PAL_STEP(r0, a0, k);                                           \
+        TC_FC_PAL_STEP(r1, a1, k);                                           \
+        TC_FC_PAL_STEP(r2, a2, k);                                           \
+        TC_FC_PAL_STEP(r3, a3, k);                                           \
+    } while (0)
+
+/* One batch with a shared palette; table[b] holds the two weights of
+ * index byte b, low nibble first. */
+static void tc_fc_pal_batch(const tc_fully_connected_params_t *p,
+                            const tc_out_c_t *stage,
+                            const int16_t (*table)[2], const int8_t *in,
+                            int8_t *out)
+{
+    const int32_t n = p->input_depth;
+    const int32_t bytes = n / 2;
+    const uint8_t *idx = ((const tc_palette4_t *)p->weights.data)->indices;
+    int16_t wide[TC_FC_PACKED_MAX];
+    const int16_t *end = wide + n;
+    const int16_t *x;
+    int32_t j, o = 0;
+
+    for (j = 0; j < n; ++j) {
+        wide[j] = (int16_t)(in[j] - p->input_zero_point);
+    }
+    for (; o + 4 <= p->output_depth; o += 4) {
+        const uint8_t *r0 = idx + o * bytes;
+        const uint8_t *r1 = r0 + bytes;
+        const uint8_t *r2 = r1 + bytes;
+        const uint8_t *r3 = r2 + bytes;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (x = wide; x != end; x += 4, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
+            TC_FC_PAL_STEP4(0);
+            TC_FC_PAL_STEP4(1);
+        }
+        out[o] = tc_out_c(stage, o, a0);
+        out[o + 1] = tc_out_c(stage, o + 1, a1);
+        out[o + 2] = tc_out_c(stage, o + 2, a2);
+        out[o + 3] = tc_out_c(stage, o + 3, a3);
+    }
+    for (; o < p->output_depth; ++o) {
+        const uint8_t *r0 = idx + o * bytes;
+        int32_t a0 = 0;
+        for (x = wide; x != end; x += 2, ++r0) {
+            TC_FC_PAL_STEP(r0, a0, 0);
+        }
+        out[o] = tc_out_c(stage, o, a0);
+    }
+}
+
+/* Bit k of bitmap byte `bits`: its nonzero weight times input k. */
+#define TC_FC_SPARSE_BIT(k)                                                  \
+    do {                                                                     \
+        if (bits & (1u << k)) {                                              \
+            acc += (int32_t)x[k] * *value++;                                 \
+        }                                                                    \
+    } while (0)
+
+/* One batch of sparse weights, a row at a time. */
+static void tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
+                               const tc_out_c_t *stage, const int8_t *in,
+                               int8_t *out)
+{
+    const tc_sparse8_t *sp = (const tc_sparse8_t *)p->weights.data;
+    const int32_t n = p->input_depth;
+    const uint8_t *bitmap = sp->bitmap;
+    int16_t wide[TC_FC_PACKED_MAX];
+    int32_t j, o;
+
+    for (j = 0; j < n; ++j) {
+        wide[j] = (int16_t)(in[j] - p->input_zero_point);
+    }
+    for (o = 0; o < p->output_depth; ++o) {
+        const int8_t *value = sp->values + sp->channel_start[o];
+        int32_t acc = 0;
+        for (j = 0; j < n; j += 8) {
+            const uint32_t bits = *bitmap++;
+            const int16_t *x = wide + j;
+            if (bits == 0u) {
+                continue;
+            }
+            TC_FC_SPARSE_BIT(0);
+            TC_FC_SPARSE_BIT(1);
+            TC_FC_SPARSE_BIT(2);
+            TC_FC_SPARSE_BIT(3);
+            TC_FC_SPARSE_BIT(4);
+            TC_FC_SPARSE_BIT(5);
+            TC_FC_SPARSE_BIT(6);
+            TC_FC_SPARSE_BIT(7);
+        }
+        out[o] = tc_out_c(stage, o, acc);
+    }
+}
+
+/* The packed paths above, for every batch: 1 when done, 0 when the layer
+ * has none (the caller takes the generic loop). */
+static int tc_fc_packed(const tc_fully_connected_params_t *p,
+                        const tc_out_c_t *stage, const int8_t *input,
+                        int8_t *output)
+{
+    const int32_t n = p->input_depth;
+    const int shared_palette =
+        p->weights.format == TC_WEIGHTS_PALETTE4 &&
+        ((const tc_palette4_t *)p->weights.data)->shared;
+    int16_t table[256][2];
+    int32_t b, i;
+
+    if (p->weights_zero_point != 0 || n % 8 != 0 || n > TC_FC_PACKED_MAX ||
+        !(shared_palette || p->weights.format == TC_WEIGHTS_SPARSE8)) {
+        return 0;
+    }
+    if (shared_palette) {
+        const int8_t *pal = ((const tc_palette4_t *)p->weights.data)->palette;
+        for (i = 0; i < 256; ++i) {
+            table[i][0] = pal[i & 15];
+            table[i][1] = pal[i >> 4];
+        }
+    }
+    for (b = 0; b < p->batches; ++b) {
+        if (shared_palette) {
+            tc_fc_pal_batch(p, stage, (const int16_t(*)[2])table,
+                            input + b * n, output + b * p->output_depth);
+        } else {
+            tc_fc_sparse_batch(p, stage, input + b * n,
+                               output + b * p->output_depth);
+        }
+    }
+    return 1;
+}
 
 tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
                                   const int8_t *input, int8_t *output)
@@ -28,6 +183,9 @@ tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
                            p->act_min, p->act_max);
     if (p->weights_zero_point == 0) { /* its bound needs int8 weights */
         tc_out_c_allow_fast(&stage, p->output_depth, n);
+    }
+    if (tc_fc_packed(p, &stage, input, output)) {
+        return TC_OK;
     }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * n;

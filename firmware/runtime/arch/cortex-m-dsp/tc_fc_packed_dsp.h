@@ -1,0 +1,279 @@
+/*
+ * tc_fc_packed_dsp.h - FULLY_CONNECTED with packed weights on Armv7E-M
+ * DSP (the Cortex-M4 build; the Helium build includes it too).
+ *
+ * A weight of a fully connected layer is used once per inference, so
+ * decoding it into a scratch, as packed convolutions do, would not pay;
+ * these loops read the packed form directly:
+ *
+ * - Shared palette (TC_WEIGHTS_PALETTE4 with `shared`: a clustered Dense
+ *   quantised per tensor). A 256-entry table, built once per call, maps an
+ *   index byte to its two weights as the int16 pair SMLAD takes, so two
+ *   weights of a row cost LDRB + LDR + SMLAD. The input is widened once
+ *   in element order and four rows per pass share each input word
+ *   (tc_fc_pal_rows_asm): 52 instructions per 32 MACs, against the dense
+ *   kernel's 44.
+ * - Sparse (TC_WEIGHTS_SPARSE8): the input widened once to int16; each
+ *   row's bitmap is read 32 bits at a time, bit-reversed once (RBIT) and
+ *   its set bits visited from the top with CLZ, so a zero weight costs
+ *   nothing and a nonzero one about 7 instructions.
+ *
+ * Both need an input depth that is a multiple of 8, up to TC_FC_PACKED_MAX
+ * (each row's indices or bitmap start on a byte), and weights zero point
+ * 0; tc_fc_packed_dsp() returns 0 for anything else (a per-channel
+ * palette too) and the caller takes the generic loop. Same integer sums
+ * as the reference kernel; every output is written after all the input
+ * reads of its batch.
+ */
+#ifndef TC_FC_PACKED_DSP_H
+#define TC_FC_PACKED_DSP_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "../../src/tc_weights.h"
+#include "tc_quad_job_asm.h"
+#include "tc_simd_dsp.h"
+
+/* Input depth of the packed paths: the widened input takes
+ * 2 * TC_FC_PACKED_MAX bytes of stack, the palette table 1 KB more. */
+#define TC_FC_PACKED_MAX 1024
+/* Rows summed before their outputs are written. */
+#define TC_FC_PACKED_BLOCK 64
+
+/* Row quads for tc_fc_pal_rows_asm; the assembly relies on this layout. */
+typedef struct {
+    const uint8_t *idx;     /* 0: index bytes of the next quad's first row */
+    const int16x2_t *x;     /* 4: the input, elements (2k, 2k + 1) per word */
+    int32_t bytes;          /* 8: index bytes per row, a multiple of 4 */
+    const int32_t *bias;    /* 12: bias of the next quad */
+    int32_t *sum;           /* 16: sums out, four per quad */
+    int32_t quads;          /* 20: row quads left, at least 1 */
+    const uint32_t *table;  /* 24: index byte -> its two weights */
+} tc_fc_pal_job_t;
+/* Fails to compile if the layout the assembly assumes does not hold. */
+typedef char tc_fc_pal_job_layout[offsetof(tc_fc_pal_job_t, table) == 24 ? 1
+                                                                        : -1];
+
+/* One index byte of the four rows (r0 row 0, r4 row 2; rows 1, 3 are
+ * r2 bytes further) against input word `x`; r3 is the table. */
+#define TC_FC_PAL_BYTE(x)                                                   \
+    "ldrb r7, [r0, r2]\n\t"                                                 \
+    "ldrb r8, [r0], #1\n\t"                                                 \
+    "ldr r7, [r3, r7, lsl #2]\n\t"                                          \
+    "ldr r8, [r3, r8, lsl #2]\n\t"                                          \
+    "smlad r10, r7, " x ", r10\n\t"                                         \
+    "smlad r9, r8, " x ", r9\n\t"                                           \
+    "ldrb r7, [r4, r2]\n\t"                                                 \
+    "ldrb r8, [r4], #1\n\t"                                                 \
+    "ldr r7, [r3, r7, lsl #2]\n\t"                                          \
+    "ldr r8, [r3, r8, lsl #2]\n\t"                                          \
+    "smlad r12, r7, " x ", r12\n\t"                                         \
+    "smlad r11, r8, " x ", r11\n\t"
+
+/* For each row quad of the job: the four sums, from the bias, into sum.
+ * The inner loop keeps every value in a register (r0, r4 indices, r1
+ * inputs, r2 row bytes, r3 table, lr end of row 0, r9..r12 sums), four
+ * index bytes (eight weights) of each row per pass; the job, in memory,
+ * carries the quad state. */
+__attribute__((naked)) static void
+tc_fc_pal_rows_asm(tc_fc_pal_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        TC_QUAD_JOB_START
+        "ldr r3, [lr, #24]\n\t"
+        "add lr, r0, r2\n\t"
+        "add r4, lr, r2\n"
+        "2:\n\t"
+        "ldrd r5, r6, [r1], #8\n\t"
+        TC_FC_PAL_BYTE("r5") TC_FC_PAL_BYTE("r6")
+        "ldrd r5, r6, [r1], #8\n\t"
+        TC_FC_PAL_BYTE("r5") TC_FC_PAL_BYTE("r6")
+        "cmp r0, lr\n\t"
+        "bne 2b\n\t"
+        TC_QUAD_JOB_NEXT);
+}
+
+/* table[b] = palette[b & 15] | palette[b >> 4] << 16 as int16 lanes: the
+ * two weights of index byte b in the lanes of their inputs (about 1,300
+ * instructions per call). */
+static inline void tc_fc_pal_table(const int8_t *palette, uint32_t *table)
+{
+    uint32_t low[16];
+    int32_t i, j;
+    for (i = 0; i < 16; ++i) {
+        low[i] = (uint32_t)palette[i] & 0xFFFFu;
+    }
+    for (j = 0; j < 16; ++j, table += 16) {
+        const uint32_t high = low[j] << 16;
+        for (i = 0; i < 16; ++i) {
+            table[i] = high | low[i];
+        }
+    }
+}
+
+/* One batch, shared palette: sums of TC_FC_PACKED_BLOCK rows at a time
+ * (quads by the assembly, the last rows % 4 in C), then requantised. */
+static __attribute__((noinline)) void
+tc_fc_pal_batch(const tc_fully_connected_params_t *p, const tc_out_stage_t *o,
+                const uint32_t *table, const int8_t *in, int8_t *out)
+{
+    const int32_t n = p->input_depth;
+    const int32_t bytes = n / 2;
+    const int32_t rows = p->output_depth;
+    const int16x2_t offset = tc_dup16(-p->input_zero_point);
+    const uint8_t *idx =
+        ((const tc_palette4_t *)p->weights.data)->indices;
+    int16x2_t wide[TC_FC_PACKED_MAX / 2];
+    int32_t sum[TC_FC_PACKED_BLOCK];
+    int32_t zeros[TC_FC_PACKED_BLOCK];
+    int32_t j, r;
+
+    for (j = 0; j < n; j += 4) { /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
+        const uint32_t x = tc_load4(in + j);
+        const uint32_t even = (uint32_t)__sxtab16(offset, (int8x4_t)x);
+        const uint32_t odd = (uint32_t)tc_sxtab16_odd(offset, x);
+        wide[j / 2] = (int16x2_t)((even & 0xFFFFu) | (odd << 16));
+        wide[j / 2 + 1] = (int16x2_t)((odd & 0xFFFF0000u) | (even >> 16));
+    }
+    if (p->bias == NULL) {
+        memset(zeros, 0, sizeof zeros);
+    }
+    for (r = 0; r < rows; r += TC_FC_PACKED_BLOCK) {
+        const int32_t block = rows - r < TC_FC_PACKED_BLOCK
+                                  ? rows - r
+                                  : TC_FC_PACKED_BLOCK;
+        const int32_t quads = block / 4;
+        int32_t i;
+        if (quads > 0) {
+            tc_fc_pal_job_t job;
+            job.idx = idx + r * bytes;
+            job.x = wide;
+            job.bytes = bytes;
+            job.bias = p->bias != NULL ? p->bias + r : zeros;
+            job.sum = sum;
+            job.quads = quads;
+            job.table = table;
+            tc_fc_pal_rows_asm(&job);
+        }
+        for (i = 4 * quads; i < block; ++i) {
+            const uint8_t *row = idx + (r + i) * bytes;
+            int32_t acc = p->bias != NULL ? p->bias[r + i] : 0;
+            for (j = 0; j < bytes; ++j) {
+                acc = __smlad((int16x2_t)table[row[j]], wide[j], acc);
+            }
+            sum[i] = acc;
+        }
+        tc_out_run_dsp(o, r, sum, block, out + r);
+    }
+}
+
+/* acc + the products of the nonzeros at *value (advanced past them) with
+ * x[k] for each set bit k of `bits`: RBIT once, then per set bit CLZ
+ * finds it from the top and EOR clears it, 7 instructions a nonzero. */
+static inline int32_t tc_fc_sparse_word(uint32_t bits, const int16_t *x,
+                                        const int8_t **value, int32_t acc)
+{
+    const int8_t *v = *value;
+    int32_t k, xk, w;
+    __asm__("rbit %[bits], %[bits]\n\t"
+            "cmp %[bits], #0\n\t"
+            "beq 2f\n"
+            "1:\n\t"
+            "clz %[k], %[bits]\n\t"
+            "ldrsh %[xk], [%[x], %[k], lsl #1]\n\t"
+            "ldrsb %[w], [%[v]], #1\n\t"
+            "lsr %[k], %[top], %[k]\n\t"
+            "eors %[bits], %[bits], %[k]\n\t"
+            "smlabb %[acc], %[xk], %[w], %[acc]\n\t"
+            "bne 1b\n"
+            "2:"
+            : [bits] "+r"(bits), [v] "+r"(v), [acc] "+r"(acc),
+              [k] "=&r"(k), [xk] "=&r"(xk), [w] "=&r"(w)
+            : [x] "r"(x), [top] "r"(0x80000000u)
+            : "cc");
+    *value = v;
+    return acc;
+}
+
+/* One batch, sparse weights: each row's nonzeros against the widened
+ * input, 32 bitmap bits at a time, then the outputs requantised a block
+ * at a time. Both batch functions stay out of line, so their stack
+ * buffers never add up. */
+static __attribute__((noinline)) void
+tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
+                   const tc_out_stage_t *o, const int8_t *in, int8_t *out)
+{
+    const tc_sparse8_t *sp = (const tc_sparse8_t *)p->weights.data;
+    const int32_t n = p->input_depth;
+    const int32_t words = n / 32;
+    const int32_t rows = p->output_depth;
+    const int32_t zp = p->input_zero_point;
+    int16_t wide[TC_FC_PACKED_MAX];
+    int32_t sum[TC_FC_PACKED_BLOCK];
+    int32_t j, r;
+
+    for (j = 0; j < n; ++j) {
+        wide[j] = (int16_t)(in[j] - zp);
+    }
+    for (r = 0; r < rows; r += TC_FC_PACKED_BLOCK) {
+        const int32_t block = rows - r < TC_FC_PACKED_BLOCK
+                                  ? rows - r
+                                  : TC_FC_PACKED_BLOCK;
+        int32_t i;
+        for (i = 0; i < block; ++i) {
+            const uint8_t *bitmap = sp->bitmap + (r + i) * (n / 8);
+            const int8_t *value = sp->values + sp->channel_start[r + i];
+            int32_t acc = p->bias != NULL ? p->bias[r + i] : 0;
+            uint32_t tail = 0;
+            for (j = 0; j < words; ++j) {
+                acc = tc_fc_sparse_word(tc_load4((const int8_t *)bitmap),
+                                        wide + 32 * j, &value, acc);
+                bitmap += 4;
+            }
+            for (j = 0; j < (n % 32) / 8; ++j) { /* the last 8..24 bits */
+                tail |= (uint32_t)bitmap[j] << (8 * j);
+            }
+            sum[i] = tc_fc_sparse_word(tail, wide + 32 * words, &value, acc);
+        }
+        tc_out_run_dsp(o, r, sum, block, out + r);
+    }
+}
+
+/* FULLY_CONNECTED through a packed path above if the layer has one: 1
+ * when done (arguments already checked), 0 when the caller must take the
+ * generic loop. */
+static inline int tc_fc_packed_dsp(const tc_fully_connected_params_t *p,
+                                   const int8_t *input, int8_t *output)
+{
+    const int32_t n = p->input_depth;
+    const int shared_palette =
+        p->weights.format == TC_WEIGHTS_PALETTE4 &&
+        ((const tc_palette4_t *)p->weights.data)->shared;
+    uint32_t table[256];
+    tc_out_stage_t o;
+    int32_t b;
+
+    if (p->weights_zero_point != 0 || n % 8 != 0 || n > TC_FC_PACKED_MAX ||
+        !(shared_palette || p->weights.format == TC_WEIGHTS_SPARSE8)) {
+        return 0;
+    }
+    o = tc_out_stage(&p->requant, p->bias, p->output_depth, n,
+                     p->output_zero_point, p->act_min, p->act_max);
+    if (shared_palette) {
+        tc_fc_pal_table(((const tc_palette4_t *)p->weights.data)->palette,
+                        table);
+    }
+    for (b = 0; b < p->batches; ++b) {
+        if (shared_palette) {
+            tc_fc_pal_batch(p, &o, table, input + b * n,
+                            output + b * p->output_depth);
+        } else {
+            tc_fc_sparse_batch(p, &o, input + b * n,
+                               output + b * p->output_depth);
+        }
+    }
+    return 1;
+}
+
+#endif /* TC_FC_PACKED_DSP_H */
