@@ -77,3 +77,16 @@ def test_output_printed_before_the_port_is_open_is_kept(printed: tuple[int, thre
     run = qemu.run_firmware(board, Path("firmware.elf"), timeout=10)
     assert run.exit_code == 0
     assert run.output == REPORT.decode()
+
+
+def test_closing_the_port_does_not_pause(printed: tuple[int, threading.Event],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyserial's socket close sleeps 0.3 s for quick reconnects; a QEMU session never reconnects."""
+    port, done = printed
+    session = qemu.QemuSession(ExitedProcess(), port, get_board("qemu-riscv32"))
+    link = session.open_serial()
+    sleeps: list[float] = []
+    monkeypatch.setattr(protocol_socket.time, "sleep", sleeps.append)
+    link.close()
+    assert sleeps == [] and not link.is_open
+    link.close()  # a second close is harmless

@@ -113,6 +113,20 @@ class _GuestSerial(SocketSerial):
         if not self._opening:
             super().reset_input_buffer()
 
+    def close(self) -> None:
+        """Close without pyserial's 0.3 s pause "for quick reconnects": a QEMU session's
+        serial server takes one connection, so nothing reconnects (the pause cost every
+        emulated run, profile and test 0.3 s)."""
+        if self.is_open:
+            if self._socket is not None:
+                try:
+                    self._socket.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # QEMU already closed its end
+                self._socket.close()
+                self._socket = None
+            self.is_open = False
+
 
 class QemuSession:
     """A running QEMU whose serial 0 waits for one client on ``url``."""
