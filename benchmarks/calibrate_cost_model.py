@@ -80,19 +80,22 @@ def collect(measured: list[Measured]) -> list[dict[str, Any]]:
     """One row per measured layer: model, index, op, path, features, measured instructions."""
     from tinycompress.codegen import generate
     from tinycompress.codegen.costmodel import layer_path, packed_ratio
+    from tinycompress.codegen.storage import DEFAULT_ARCH, KERNEL_COSTS
     from tinycompress.tflite import read_model
 
     rows = []
     for m in measured:
         model = read_model(m.tflite)
-        infos = generate(model, optimize=m.optimize).layers
+        # The storage export chose for the measured board: ranked for its kernel chain.
+        arch = m.kernels if m.kernels in KERNEL_COSTS else DEFAULT_ARCH
+        infos = generate(model, optimize=m.optimize, runtime_arch=arch).layers
         if [info.op for info in infos] != [layer["op"] for layer in m.layers]:
             raise SystemExit(f"{m.name}: the compiled model's layers ({[info.op for info in infos]}) differ from "
                              f"the measured ones ({[layer['op'] for layer in m.layers]}); measure and fit one tree")
         for info, layer in zip(infos, m.layers):
             path, features = layer_path(model, info)
             rows.append({"model": m.name, "index": info.index, "op": info.op, "path": path, "storage": info.storage,
-                         "packed": packed_ratio(model, info) if info.storage not in ("s8", "-") else None,
+                         "packed": packed_ratio(model, info, arch) if info.storage not in ("s8", "-") else None,
                          "features": features, "measured": float(layer["median"])})
     return rows
 

@@ -233,3 +233,36 @@ def clustered_conv(seed: int = 0) -> Any:
     model = tf_keras.Model(inp, layers.Dense(10)(layers.Flatten()(conv(inp))))
     cluster16(conv)
     return model
+
+
+def block_prune(layer: Any, block: int, keep: float, rng: np.random.Generator, dropped_unit: bool = False,
+                clustered: bool = False) -> None:
+    """Zero runs of ``block`` consecutive input weights of each unit of a Dense kernel ``[in, out]``
+    (what tfmot's block_size=(block, 1) leaves), keeping a fraction ``keep`` of them; with
+    ``dropped_unit`` unit 0 loses every block, with ``clustered`` the kept weights snap to 15 values
+    shared by the whole kernel (plus 0: a shared palette once quantised per tensor)."""
+    kernel, *rest = layer.get_weights()
+    mask = rng.random((kernel.shape[0] // block, kernel.shape[1])) < keep
+    if dropped_unit:
+        mask[:, 0] = False
+    if clustered:
+        centroids = np.concatenate([np.linspace(-0.3, -0.02, 7), np.linspace(0.02, 0.3, 8)]).astype(np.float32)
+        kernel = centroids[rng.integers(0, 15, kernel.shape)]
+    layer.set_weights([kernel * np.repeat(mask, block, axis=0), *rest])
+
+
+def block_dense(shape: tuple[int, ...], units: tuple[int, ...], block: int, keep: float = 0.5, seed: int = 0,
+                dropped_unit: bool = False, clustered: bool = False) -> Any:
+    """Dense layers of ``units`` (ReLU between) on an input of ``shape``, each block-pruned in runs
+    of ``block`` input weights (``block_prune``; ``dropped_unit`` applies to the first only)."""
+    tf_keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inp = layers.Input(shape, batch_size=1)  # a fixed batch: a 3-D input is one FULLY_CONNECTED, no SHAPE ops
+    x = inp
+    dense = [layers.Dense(n, activation="relu" if i < len(units) - 1 else None) for i, n in enumerate(units)]
+    for layer in dense:
+        x = layer(x)
+    model = tf_keras.Model(inp, x)
+    for i, layer in enumerate(dense):
+        block_prune(layer, block, keep, rng, dropped_unit and i == 0, clustered)
+    return model

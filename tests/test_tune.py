@@ -140,10 +140,12 @@ def test_space_file_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_default_space_follows_the_layers(tiny: tuple[Path, Path]) -> None:
-    """A convolution and a lone classifier Dense: channel pruning is searched, low-rank is not."""
+    """A convolution and a lone classifier Dense: channel and block pruning are searched, low-rank is not."""
     params = default_space(tiny[0]).params
     names = [param.name for param in params]
-    assert names == ["prune.target_sparsity", "cluster.clusters", "quantize.mode", "storage.optimize", "channels.keep"]
+    assert names == ["prune.target_sparsity", "prune.block", "cluster.clusters", "quantize.mode", "storage.optimize",
+                     "channels.keep"]
+    assert params[1].choices == (1, 16)
     keep = params[-1].distribution()
     # docs/tune.md: only keep = 0.375 met the 24,000 B flash budget of the digits CNN; it must be reachable.
     assert keep.low <= 0.375 < keep.high and keep.step == 0.125

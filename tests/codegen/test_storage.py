@@ -12,10 +12,12 @@ import pytest
 import keras_int8
 from tinycompress.cli._common import optimize_option
 from tinycompress.codegen import generate
+from tinycompress.codegen import packing
 from tinycompress.codegen.storage import (
     OBJECTIVES,
     StorageOption,
     choose_storage,
+    fc_blocks,
     fc_packed,
     storage_options,
 )
@@ -204,3 +206,203 @@ def test_run_report_page_lists_the_weight_storage() -> None:
                                   "reason": "balanced: fewest bytes within 1.15x the fastest"}]
     table = next(t for t in run_page(report).tables if t.title == "Weight storage")
     assert table.rows == [("CONV_2D#1:conv2", "palette4", "3,456 B", "balanced: fewest bytes within 1.15x the fastest")]
+
+
+def _blocked(rng: np.random.Generator, units: int, depth: int, block: int, keep: float) -> np.ndarray:
+    """int8 ``[units, depth]`` weights with runs of ``block`` row elements zeroed, ``keep`` of them kept."""
+    mask = np.repeat(rng.random((units, depth // block)) < keep, block, axis=1)
+    return (rng.integers(-127, 128, (units, depth)) * mask).astype(np.int8)
+
+
+def _unpack_block8(packed: packing.Block8, units: int, depth: int) -> np.ndarray:
+    """The dense weights, read back from the packed arrays as tc_runtime.h lays them out."""
+    bitmap, per_row = np.frombuffer(packed.bitmap, np.uint8), (depth // packed.block + 7) // 8
+    assert bitmap.size == units * per_row
+    dense = np.zeros((units, depth), np.int8)
+    for c in range(units):
+        offset = int(packed.channel_start[c])
+        for k in range(depth // packed.block):
+            if bitmap[c * per_row + k // 8] >> (k % 8) & 1:  # LSB first, each row from a byte
+                dense[c, k * packed.block:(k + 1) * packed.block] = packed.values[offset:offset + packed.block]
+                offset += packed.block
+        assert c + 1 == units or offset == packed.channel_start[c + 1]
+    return dense
+
+
+@pytest.mark.parametrize(("units", "depth", "block"), [(32, 512, 16), (7, 40, 8), (5, 12, 4), (3, 72, 4)])
+def test_block8_packing_round_trips_in_the_header_layout(units: int, depth: int, block: int) -> None:
+    rng = np.random.default_rng(units)
+    weights = _blocked(rng, units, depth, block, 0.5)
+    weights[0] = 0  # a row with every block dropped
+    weights[-1, :block] = [0] * (block - 1) + [5]  # a kept block may hold zeros
+    packed = packing.pack_block8(weights, block)
+    assert packed is not None and packed.block == block
+    assert np.array_equal(_unpack_block8(packed, units, depth), weights)
+    kept = int(np.any(weights.reshape(units, -1, block), axis=2).sum())
+    assert packed.kept_blocks == kept and packed.values.dtype == np.int8 and packed.channel_start.dtype == np.uint32
+    assert packed.nbytes == units * ((depth // block + 7) // 8) + kept * block + 4 * units
+    assert packed.channel_start[0] == packed.channel_start[1] == 0
+    assert packing.pack_block8(weights[:, :-2], block) is None  # the row must be whole blocks
+
+
+def test_block8_takes_the_largest_block_within_3_percent_of_the_fewest_bytes() -> None:
+    rng = np.random.default_rng(1)
+    blocked16 = _blocked(rng, 32, 512, 16, 0.5)
+    assert packing.best_block8(blocked16).block == 16  # blocks of 8 and 4 save only bitmap bytes
+    blocked4 = _blocked(rng, 32, 512, 4, 0.5)
+    assert packing.best_block8(blocked4).block == 4  # blocks of 16 would keep ~94 % of the weights
+    assert packing.best_block8(_blocked(rng, 6, 36, 4, 0.5)).block == 4  # 36: not a multiple of 8
+    dense = rng.integers(1, 100, (8, 64)).astype(np.int8)
+    assert packing.best_block8(dense) is None  # every block kept: more bytes than s8
+    assert packing.best_block8(dense[:, :30]) is None  # no block size divides the row
+
+
+def test_block_pruned_fc_is_block8_under_balanced_and_size_but_not_unstructured() -> None:
+    """A 50 %-block-pruned FC is both smaller and faster than dense (balanced takes it); 50 %
+    unstructured zeros leave blocks of 4 that save only a few bytes and no instructions."""
+    rng = np.random.default_rng(2)
+    blocked = _blocked(rng, 32, 512, 16, 0.5)
+    sizes = {"s8": blocked.size, "sparse8": packing.pack_sparse8(blocked).nbytes,
+             "block8": packing.best_block8(blocked).nbytes}
+    options = {o.storage: o for o in storage_options("fc", 16_384, 16_384, sizes, fc_packed=fc_packed(blocked),
+                                                     fc_blocks=fc_blocks(blocked))}
+    assert options["block8"].instructions < 0.8 * options["s8"].instructions < options["sparse8"].instructions
+    assert options["block8"].flash_bytes < options["sparse8"].flash_bytes < options["s8"].flash_bytes
+    for objective in OBJECTIVES:
+        choice = choose_storage(list(options.values()), objective)
+        assert choice.storage == "block8" and choice.scratch_bytes == 0
+    assert choose_storage(list(options.values()), "balanced").reason.endswith(
+        f"blocks of 16, {packing.best_block8(blocked).kept_blocks:,} of 1,024 kept")
+    scattered = (rng.integers(-127, 128, (32, 512)) * (rng.random((32, 512)) < 0.5)).astype(np.int8)
+    blocks = fc_blocks(scattered)
+    sizes = {"s8": scattered.size, "sparse8": packing.pack_sparse8(scattered).nbytes,
+             "block8": packing.best_block8(scattered).nbytes}
+    options = {o.storage: o for o in storage_options("fc", 16_384, 16_384, sizes, fc_packed=fc_packed(scattered),
+                                                     fc_blocks=blocks)}
+    assert blocks.block == 4 and options["block8"].instructions > options["s8"].instructions
+    assert choose_storage(list(options.values()), "size").storage == "sparse8"
+    assert choose_storage(list(options.values()), "speed").storage == "s8"
+    assert storage_options("conv", 16_384, 16_384, sizes) == storage_options(
+        "conv", 16_384, 16_384, {k: v for k, v in sizes.items() if k != "block8"})  # FC only
+
+
+# (input shape, units, block, dropped unit): blocks of 16 / 8 / 4 chosen by the packer (a depth of 40
+# takes no blocks of 16, one of 12 none of 8), output depths not a multiple of 4, a row with every
+# block dropped, two batches, and a depth past the fast loops' 1,024 (the generic path).
+BLOCK8_CASES = {
+    "b16": ((512,), (32,), 16, False),
+    "b8_tail": ((40,), (7,), 8, True),
+    "b4_rows": ((12,), (5,), 4, True),
+    "batch2": ((2, 48), (6,), 16, False),
+    "deep": ((1_040,), (3,), 16, False),
+}
+
+
+@pytest.mark.needs_tools("gcc")
+@pytest.mark.parametrize("name", sorted(BLOCK8_CASES))
+def test_block_pruned_dense_is_block8_and_bit_exact_with_tflm(name: str) -> None:
+    """Block-pruned Dense layers (keras_int8.block_dense), through the real converter, stored as kept
+    blocks (size) and run by the host build's FULLY_CONNECTED, give TFLM's bytes."""
+    shape, units, block, dropped = BLOCK8_CASES[name]
+    seed = sorted(BLOCK8_CASES).index(name)
+    tflite = keras_int8.convert_int8(keras_int8.block_dense(shape, units, block, seed=seed, dropped_unit=dropped))
+    model = read_model(tflite)
+    gen = generate(model, optimize="size")
+    assert [layer.storage for layer in gen.layers] == ["block8"]
+    assert f"blocks of {block}," in gen.layers[0].storage_reason
+    code = gen.files["model.c"]
+    assert "TC_WEIGHTS_BLOCK8" in code and f".block = {block}," in code
+    result = verify_generated(tflite, gen, random_inputs(shape, 8, seed))
+    assert result.bit_exact and result.samples == 8
+
+
+def _fc_options(weights: np.ndarray, runtime_arch: str) -> list[StorageOption]:
+    """A FULLY_CONNECTED layer's options (one batch) costed for the ``runtime_arch`` kernels."""
+    packed = packing.best_block8(weights)
+    sizes = {"s8": weights.size, "sparse8": packing.pack_sparse8(weights).nbytes,
+             "block8": None if packed is None else packed.nbytes}
+    return storage_options("fc", weights.size, weights.size, sizes, fc_packed=fc_packed(weights),
+                           fc_blocks=fc_blocks(weights), runtime_arch=runtime_arch)
+
+
+# The same weights, balanced's pick per kernel chain (benchmarks/arch_kernels.py, FC 512 -> 32): sparse rows
+# at 12.5 % nonzeros run 0.93x dense on the M4's DSP loop but 4.6x on the M55 (whose dense FC is 5x
+# faster) and 0.68x in portable C; blocks of 8 at 50 % kept 0.89x / 1.43x / 0.96x.
+@pytest.mark.parametrize(("weights", "picks"), [
+    ("sparse_12pct", {"cortex-m-dsp": "sparse8", "helium": "s8", "portable": "sparse8"}),
+    ("blocks_of_8", {"cortex-m-dsp": "block8", "helium": "s8", "portable": "block8"})])
+def test_balanced_ranks_storage_with_the_target_cores_kernel_costs(weights: str, picks: dict[str, str]) -> None:
+    rng = np.random.default_rng(3)
+    if weights == "sparse_12pct":
+        w = (rng.integers(1, 128, (32, 512)) * (rng.random((32, 512)) < 0.125)).astype(np.int8)
+    else:
+        w = _blocked(rng, 32, 512, 8, 0.5)
+        assert fc_blocks(w).block == 8
+    for arch, storage in picks.items():
+        options = _fc_options(w, arch)
+        choice = choose_storage(options, "balanced", arch)
+        assert choice.storage == storage, arch
+        prefix = "balanced:" if arch == "cortex-m-dsp" else f"balanced ({arch}):"  # names a core not the default
+        assert choice.reason.startswith(prefix)
+        assert choose_storage(options, "size", arch).storage != "s8"  # size still packs on every core
+    assert _fc_options(w, "cortex-m-dsp") == storage_options(  # the default chain is the M4's, as before
+        "fc", w.size, w.size, {"s8": w.size, "sparse8": packing.pack_sparse8(w).nbytes,
+                               "block8": None if packing.best_block8(w) is None else packing.best_block8(w).nbytes},
+        fc_packed=fc_packed(w), fc_blocks=fc_blocks(w))
+
+
+def test_helium_costs_a_shared_palette_by_the_loop_its_depth_takes() -> None:
+    """The M55's vector palette loop takes depths that are multiples of 32; other multiples of 8 run
+    the DSP loop, as on the M4, against a dense kernel five times faster."""
+    rng = np.random.default_rng(4)
+    ratios = {}
+    for depth in (512, 200):
+        w = rng.integers(-8, 8, (32, depth)).astype(np.int8)
+        options = {o.storage: o.instructions for o in storage_options(
+            "fc", w.size, w.size, {"s8": w.size, "palette4": w.size // 2}, fc_packed=fc_packed(w),
+            runtime_arch="helium")}
+        ratios[depth] = options["palette4"] / options["s8"]
+    assert 1.2 < ratios[512] < 1.5 and ratios[200] > 4  # measured 1.37x; 200 -> 30: 5.1x
+
+
+def test_unknown_kernel_chain_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(InputError, match="no storage cost model for the 'avx' kernels; use one of "
+                                         "cortex-m-dsp, helium, portable"):
+        storage_options("fc", 64, 64, {"s8": 64}, runtime_arch="avx")
+
+
+@pytest.fixture(scope="module")
+def blocks_of_8(tmp_path_factory: pytest.TempPathFactory):
+    """A Dense 512 -> 32 pruned in blocks of 8, half of them kept, as an int8 .tflite file."""
+    path = tmp_path_factory.mktemp("b8") / "b8.tflite"
+    path.write_bytes(keras_int8.convert_int8(keras_int8.block_dense((512,), (32,), 8, seed=5)))
+    return path
+
+
+def test_export_and_run_rank_storage_for_the_boards_core(blocks_of_8) -> None:
+    """export and run compile through model_sources_from_tflite with the board's runtime_arch, and run's
+    compress estimate through device_figures: a Cortex-M55 board keeps the blocks of 8 dense under
+    balanced (1.43x there), a Cortex-M4 board stores them as kept blocks; each estimate scales the
+    layer by its own core's packed/dense ratio."""
+    from tinycompress.codegen.costmodel import estimate_layer, load_cost_model, packed_ratio
+    from tinycompress.compress.report import device_figures
+    from tinycompress.project.boards import get_board
+    from tinycompress.project.model import model_sources_from_tflite
+
+    picks = {"qemu-netduinoplus2": ("cortex-m-dsp", "block8"), "qemu-mps3-an547": ("helium", "s8")}
+    for board, (arch, storage) in picks.items():
+        assert get_board(board).runtime_arch == arch
+        sources = model_sources_from_tflite(blocks_of_8, runtime_arch=get_board(board).runtime_arch)
+        (layer,) = sources.weights_storage
+        assert layer["storage"] == storage, board
+        assert layer["reason"].startswith("balanced:" if arch == "cortex-m-dsp" else f"balanced ({arch}):")
+        figures = device_figures(blocks_of_8.read_bytes(), "balanced", arch)
+        assert figures.costs["weights_storage"] == {storage: 1}
+        assert figures.estimate["runtime_arch"] == arch and figures.estimate["layers"][0]["storage"] == storage
+    model = read_model(blocks_of_8.read_bytes())
+    (info,) = generate(model).layers
+    assert info.storage == "block8"
+    assert packed_ratio(model, info) < 1 < 1.3 < packed_ratio(model, info, "helium")
+    dense = estimate_layer(model, generate(model, runtime_arch="helium").layers[0], load_cost_model("helium"))
+    packed = estimate_layer(model, info, load_cost_model("helium"))
+    assert packed.instructions == pytest.approx(dense.instructions * packed_ratio(model, info, "helium"))

@@ -93,7 +93,7 @@ def test_paths_follow_the_kernels_the_layers_run(benchmark_tflites) -> None:
 
 def test_packed_weights_scale_the_dense_estimate_as_the_storage_objective_priced_them() -> None:
     model = read_model(keras_int8.convert_int8(keras_int8.packed_cnn(0), samples=4))
-    cost = CostModel("test", "test-board", "instructions", {path: {"macs": 1.0} for path in
+    cost = CostModel("cortex-m-dsp", "test-board", "instructions", {path: {"macs": 1.0} for path in
                      ("conv", "conv_1x1", "depthwise_3x3", "depthwise", "fully_connected")}, {})
     generated = generate(model, optimize="size")
     small, fast = estimate(model, generated, cost), estimate(model, generate(model, optimize="speed"), cost)
@@ -105,6 +105,21 @@ def test_packed_weights_scale_the_dense_estimate_as_the_storage_objective_priced
         priced = float(re.search(r"~([\d.]+)x s8 instructions", info.storage_reason).group(1))
         assert s.instructions == pytest.approx(info.macs * priced, rel=0.01), info.storage_reason
         assert f.storage == "s8" and f.instructions == pytest.approx(info.macs)
+
+
+def test_kept_blocks_scale_the_dense_estimate_as_the_storage_objective_priced_them() -> None:
+    """A block-pruned Dense stored as kept blocks (block8) is estimated below its dense twin, by the
+    ratio codegen's reason gives, on the real calibration too."""
+    model = read_model(keras_int8.convert_int8(keras_int8.block_dense((512,), (32,), 16), samples=4))
+    generated = generate(model, optimize="balanced")
+    assert [info.storage for info in generated.layers] == ["block8"]
+    cost = CostModel("cortex-m-dsp", "test-board", "instructions", {"fully_connected": {"macs": 1.0}}, {})
+    priced = float(re.search(r"~([\d.]+)x s8 instructions", generated.layers[0].storage_reason).group(1))
+    assert priced < 1 and estimate(model, generated, cost).instructions == pytest.approx(512 * 32 * priced, rel=0.01)
+    real = load_cost_model("cortex-m-dsp")
+    layer = estimate(model, generated, real).layers[0]
+    dense = sum(real.coefficients["fully_connected"].get(name, 0.0) * value for name, value in layer.features.items())
+    assert layer.storage == "block8" and layer.instructions == pytest.approx(dense * priced, rel=0.01)
 
 
 def test_compress_reports_per_stage_what_codegen_and_keras_compute(tmp_path, keras3_cnn) -> None:

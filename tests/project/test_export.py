@@ -32,6 +32,7 @@ def test_emulated_project_tree(small_model: ModelSources, tmp_path: Path) -> Non
     assert "platform = symlink://tools/platform-qemu" in ini
     assert "toolchain-tcarm @ symlink://tools/toolchain-tcarm" in ini
     assert "-icount shift=0,sleep=off" in ini
+    assert "-DTC_WEIGHT_FORMATS=0x1" in ini  # a dense model links no packed-weight code
     for name in ("src/main.c", "src/model/model.c", "src/model/model.h", "src/port/memory.ld",
                  "src/port/tc_port.h", "src/port/tc_port_netduinoplus2.c", "src/port/tc_cortexm.ld",
                  "src/runtime/include/tc_runtime.h", "tools/platform-qemu/platform.json", "README.md"):
@@ -73,6 +74,7 @@ def test_esp32_project_uses_espidf(small_model: ModelSources, tmp_path: Path) ->
     ini = _text(project, "platformio.ini")
     assert "platform = espressif32" in ini and "framework = espidf" in ini
     assert "idf_component_register" in _text(project, "src/CMakeLists.txt")
+    assert "PRIVATE TC_WEIGHT_FORMATS=0x1)" in _text(project, "src/CMakeLists.txt")
     assert "project.cmake" in _text(project, "CMakeLists.txt")
     assert (project / "src/port/tc_port_esp32.c").is_file()
     assert not (project / "src/port/memory.ld").exists()

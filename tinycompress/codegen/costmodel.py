@@ -10,8 +10,8 @@ call. The coefficients are fitted per kernel chain (``runtime_arch``) by
 measured under QEMU ``-icount`` (``benchmarks/device_latency.py``, ``run``
 and ``demo`` reports) and stored in ``cost_model.json`` beside this
 module, with the fit's error. The benchmark models carry dense weights, so a layer whose
-weights are packed (palette, sparse) gets its dense estimate scaled by the
-packed/dense ratio of the storage ranking model (:mod:`codegen.storage`).
+weights are packed (palette, sparse, kept blocks) gets its dense estimate scaled by the
+packed/dense ratio of the storage ranking model (:mod:`codegen.storage`) of the same chain.
 
 A path with no calibration data (a kernel none of the measured models ran)
 gets no estimate, and then neither does the model: the estimate is never a
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tinycompress.codegen.emit import GeneratedModel, LayerInfo
-from tinycompress.codegen.storage import fc_packed, storage_options
+from tinycompress.codegen.storage import fc_blocks, fc_packed, storage_options
 from tinycompress.codegen.summary import layer_name
 from tinycompress.errors import InputError
 from tinycompress.tflite.ir import Model
@@ -176,15 +176,18 @@ def path_features(path: str) -> tuple[str, ...]:
     return PATH_FEATURES.get(path, ELEMENTWISE_FEATURES)
 
 
-def packed_ratio(model: Model, info: LayerInfo) -> float | None:
+def packed_ratio(model: Model, info: LayerInfo, runtime_arch: str = DEFAULT_ARCH) -> float | None:
     """Instructions of the layer's packed storage over its dense kernel's, by the storage ranking model
-    (None when it has no cost for that storage); 1 for dense weights."""
+    of the ``runtime_arch`` kernels (None when it has no cost for that storage); 1 for dense weights."""
     if info.storage in ("-", "s8"):
         return 1.0
     weights = model.tensors[model.operators[info.node].inputs[1]]
+    fc = info.op == "FULLY_CONNECTED"
     options = storage_options(_PACKED_KINDS[info.op], info.macs, weights.size,
                               {"s8": weights.size, info.storage: weights.size}, scratch=info.scratch_bytes > 0,
-                              fc_packed=fc_packed(weights.array()) if info.op == "FULLY_CONNECTED" else None)
+                              fc_packed=fc_packed(weights.array()) if fc else None,
+                              fc_blocks=fc_blocks(weights.array()) if fc and info.storage == "block8" else None,
+                              runtime_arch=runtime_arch)
     cost = {option.storage: option.instructions for option in options}
     if info.storage not in cost or not cost.get("s8"):
         return None
@@ -196,7 +199,7 @@ def estimate_layer(model: Model, info: LayerInfo, cost: CostModel) -> LayerEstim
     path, figures = layer_path(model, info)
     used = {name: figures[name] for name in path_features(path)}
     coefficients = cost.coefficients.get(path)
-    ratio = packed_ratio(model, info)
+    ratio = packed_ratio(model, info, cost.runtime_arch)
     instructions = None
     if coefficients is not None and ratio is not None:
         instructions = ratio * sum(coefficients.get(name, 0.0) * value for name, value in used.items())

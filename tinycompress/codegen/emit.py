@@ -9,6 +9,7 @@ arrays beside the layer that uses them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from tinycompress.codegen import cgen
 from tinycompress.codegen.layers import Layer
 from tinycompress.codegen.ops import OPS, check_supported, prepare
 from tinycompress.codegen.plan import ArenaPlan, Buffer, Overlap, plan_arena
-from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, check_objective
+from tinycompress.codegen.storage import DEFAULT_ARCH, DEFAULT_OBJECTIVE, check_objective, kernel_costs
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
 
@@ -26,6 +27,19 @@ GENERATOR = "tinycompress.codegen"
 ALIGN = 4  # every activation starts on a word: word loads in optimised kernels stay legal
 # <PREFIX>_INPUT_TYPE / _OUTPUT_TYPE of the graph's edge types (tc_runtime.h)
 _TYPE_MACROS = {"int8": "TC_TYPE_INT8", "float32": "TC_TYPE_FLOAT32"}
+# A layer's weight storage -> its TC_FORMAT_* bit of TC_WEIGHT_FORMATS (tc_runtime.h: bit n is
+# tc_weight_format_t value n); a build links only the decode code of the formats in its mask.
+WEIGHT_FORMAT_BITS = {"s8": 1 << 0, "palette4": 1 << 1, "sparse8": 1 << 2, "block8": 1 << 3}
+
+
+def weight_formats(storages: Iterable[str]) -> int:
+    """The TC_WEIGHT_FORMATS mask a build of layers with these storages needs: dense int8 (always
+    compiled) and each packed format they use ("-": a layer without weights)."""
+    mask = WEIGHT_FORMAT_BITS["s8"]
+    for storage in storages:
+        if storage != "-":
+            mask |= WEIGHT_FORMAT_BITS[storage]
+    return mask
 
 
 @dataclass(frozen=True)
@@ -70,19 +84,28 @@ class GeneratedModel:
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
+    @property
+    def weight_formats(self) -> int:
+        """The TC_WEIGHT_FORMATS mask to build the runtime with (model.h's <PREFIX>_WEIGHT_FORMATS)."""
+        return weight_formats(layer.storage for layer in self.layers)
 
-def generate(model: Model, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE) -> GeneratedModel:
+
+def generate(model: Model, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE,
+             runtime_arch: str = DEFAULT_ARCH) -> GeneratedModel:
     """Compile a verified IR into ``model.c``/``model.h`` for the C runtime.
 
     ``optimize`` ("size", "speed" or "balanced") picks each layer's weight storage
-    (codegen.storage); the decode scratches of packed convs are planned in the arena,
-    where they fit without growing it."""
+    (codegen.storage), ranked with the costs of the ``runtime_arch`` kernel chain (the
+    board's); the decode scratches of packed convs are planned in the arena, where they fit
+    without growing it."""
     cgen.check_prefix(prefix)
     check_objective(optimize)
+    kernel_costs(runtime_arch)
     check_supported(model)
     # Every op is validated and built once, here; a packed conv offered a decode scratch is
     # rebuilt without it below when the scratch would grow the arena.
-    prepared = {op.index: prepare(model, op, optimize, scratch_ok=True) for op in model.operators}
+    prepared = {op.index: prepare(model, op, optimize, scratch_ok=True, runtime_arch=runtime_arch)
+                for op in model.operators}
     layers = {index: layer for index, layer in prepared.items() if layer is not None}
     root = _view_roots(model)
     compute = [op for op in model.operators if op.index in layers]
@@ -96,7 +119,8 @@ def generate(model: Model, prefix: str = "tc_model", optimize: str = DEFAULT_OBJ
             kept[index] = layer.scratch
     for index, layer in layers.items():
         if layer.scratch and index not in kept:
-            rebuilt = prepare(model, model.operators[index], optimize, scratch_ok=False)
+            rebuilt = prepare(model, model.operators[index], optimize, scratch_ok=False,
+                              runtime_arch=runtime_arch)
             assert rebuilt is not None
             rebuilt.storage_reason += (f"; {layer.storage} decoded into a {layer.scratch:,} B scratch "
                                        "would grow the arena")
@@ -214,11 +238,13 @@ class _Emitter:
             calls.append(call)
             infos.append(info)
         out = self.m.output
-        model_h = self.header(len(infos))
+        formats = weight_formats(i.storage for i in infos)
+        model_h = self.header(len(infos), formats)
         model_c = "\n".join([
             self.banner(),
             '#include "model.h"',
             "",
+            *self.format_guards(formats),
             "#ifdef TC_PROFILE_LAYERS",
             '#include "tc_port.h"',
             "#endif",
@@ -312,7 +338,20 @@ class _Emitter:
             "",
         ])
 
-    def header(self, num_layers: int) -> str:
+    def format_guards(self, formats: int) -> list[str]:
+        """A compile error, naming the format and the fix, when the runtime is built without a
+        packed weight format the layers use (its kernels would refuse the layer at run time)."""
+        lines: list[str] = []
+        for storage, bit in WEIGHT_FORMAT_BITS.items():
+            if storage != "s8" and formats & bit:
+                macro = f"TC_FORMAT_{storage.upper()}"
+                lines += [f"#if (TC_WEIGHT_FORMATS & {macro}) == 0",
+                          f'#error "{storage} weights need {macro} in TC_WEIGHT_FORMATS: '
+                          f'use -DTC_WEIGHT_FORMATS=0x{formats:X}"',
+                          "#endif"]
+        return [*lines, ""] if lines else []
+
+    def header(self, num_layers: int, formats: int) -> str:
         P, p = self.P, self.p
         guard = f"{P}_H"
         return "\n".join([
@@ -330,6 +369,9 @@ class _Emitter:
             f"#define {P}_OUTPUT_BYTES {self.m.output.nbytes}",
             f"#define {P}_ARENA_BYTES {self.plan.arena_bytes}",
             f"#define {P}_NUM_LAYERS {num_layers}",
+            "/* the weight formats the layers use (TC_FORMAT_* of tc_runtime.h): build the runtime with",
+            f" * -DTC_WEIGHT_FORMATS=0x{formats:X} to link only their code */",
+            f"#define {P}_WEIGHT_FORMATS 0x{formats:X}u",
             "/* 1 when invoke leaves the input intact; 0 when the arena plan reuses its bytes */",
             f"#define {P}_INPUT_PRESERVED {int(_input_preserved(self.m, self.root, self.plan, self.scratch()))}",
             "",

@@ -20,7 +20,8 @@ import numpy as np
 from tinycompress.codegen import fixedpoint, packing, quantization
 from tinycompress.codegen.cgen import Raw
 from tinycompress.codegen.overlap import gap_from_reads, window_reads
-from tinycompress.codegen.storage import DEFAULT_OBJECTIVE, choose_storage, fc_packed, storage_options
+from tinycompress.codegen.storage import (DEFAULT_ARCH, DEFAULT_OBJECTIVE, FcBlocks, choose_storage, fc_packed,
+                                          storage_options)
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
 from tinycompress.tflite.schema import ACTIVATIONS, PADDING
@@ -43,7 +44,7 @@ class Layer:
     arrays: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)  # suffix -> (dtype, values)
     structs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     kernel: str | None = None
-    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8" or "-"
+    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8", "block8" or "-"
     storage_reason: str = ""  # why the storage objective picked it (storage.choose_storage)
     scratch: int = 0  # arena bytes the kernel decodes packed weights into ({scratch}), 0 for none
     macs: int = 0  # multiply-accumulates (or elements touched) per inference, for reports
@@ -54,10 +55,11 @@ class Ctx:
     """One node of one model, with helpers shared by every op."""
 
     def __init__(self, model: Model, op: Operator, optimize: str = DEFAULT_OBJECTIVE,
-                 scratch_ok: bool = False) -> None:
+                 scratch_ok: bool = False, runtime_arch: str = DEFAULT_ARCH) -> None:
         self.model = model
         self.op = op
         self.optimize = optimize  # the weight storage objective (codegen.storage)
+        self.runtime_arch = runtime_arch  # the kernel chain the objective ranks storage for
         self.scratch_ok = scratch_ok  # whether a packed conv may decode into an arena scratch
 
     def fail(self, problem: str) -> UnsupportedError:
@@ -194,18 +196,24 @@ def _requant(c: Ctx, layer: Layer, filter_scales: np.ndarray) -> dict[str, Any]:
 def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
              sparse_ok: bool) -> dict[str, Any]:
     """The storage the objective ``c.optimize`` picks among those the kernel accepts: dense
-    int8, 4-bit palette indices (clustered weights) or bitmap + nonzeros (pruned weights; FC and
-    1x1 conv only); see codegen.storage. A packed conv may get a decode scratch in the arena."""
+    int8, 4-bit palette indices (clustered weights), bitmap + nonzeros (pruned weights; FC and
+    1x1 conv only) or kept blocks (block-pruned weights; FC only, the layers tfmot prunes in
+    blocks); see codegen.storage. A packed conv may get a decode scratch in the arena."""
     dense = w.array()
     palette = packing.pack_palette4(dense, channel_axis)
     sparse = packing.pack_sparse8(dense) if sparse_ok and dense.any() else None
+    blocks = packing.best_block8(dense) if kind == "fc" and dense.any() else None
     sizes = {"s8": dense.size,
              "palette4": palette.nbytes if palette is not None else None,
-             "sparse8": sparse.nbytes if sparse is not None else None}
+             "sparse8": sparse.nbytes if sparse is not None else None,
+             "block8": blocks.nbytes if blocks is not None else None}
     macs = c.out.size * (dense.size // dense.shape[channel_axis])
     options = storage_options(kind, macs, dense.size, sizes, scratch=c.scratch_ok,
-                              fc_packed=fc_packed(dense) if kind == "fc" else None)
-    choice = choose_storage(options, c.optimize)
+                              fc_packed=fc_packed(dense) if kind == "fc" else None,
+                              fc_blocks=None if blocks is None else FcBlocks(blocks.block, blocks.kept_blocks,
+                                                                             blocks.runs, dense.shape[-1]),
+                              runtime_arch=c.runtime_arch)
+    choice = choose_storage(options, c.optimize, c.runtime_arch)
     layer.storage, layer.storage_reason, layer.scratch = choice.storage, choice.reason, choice.scratch_bytes
     scratch = {"scratch": Raw("{scratch}")} if choice.scratch_bytes else {}
     if layer.storage == "palette4" and palette is not None:
@@ -223,6 +231,13 @@ def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
                                                "channel_start": Raw("{rs}")})
         return {"format": Raw("TC_WEIGHTS_SPARSE8"), "data": Raw("&{w}"), "bytes": len(sparse.bitmap),
                 **scratch}
+    if layer.storage == "block8" and blocks is not None:
+        layer.arrays["bm"] = ("uint8", np.frombuffer(blocks.bitmap, np.uint8))
+        layer.arrays["kb"] = ("int8", blocks.values)
+        layer.arrays["rs"] = ("uint32", blocks.channel_start)
+        layer.structs["w"] = ("tc_block8_t", {"bitmap": Raw("{bm}"), "values": Raw("{kb}"),
+                                              "channel_start": Raw("{rs}"), "block": blocks.block})
+        return {"format": Raw("TC_WEIGHTS_BLOCK8"), "data": Raw("&{w}"), "bytes": len(blocks.bitmap)}
     layer.arrays["w"] = ("int8", dense)
     return {"format": Raw("TC_WEIGHTS_S8"), "data": Raw("{w}"), "bytes": w.size}
 

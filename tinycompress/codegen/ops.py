@@ -18,7 +18,7 @@ import numpy as np
 
 from tinycompress.codegen import layers as L
 from tinycompress.codegen.quantization import FUSED_ACTIVATIONS
-from tinycompress.codegen.storage import DEFAULT_OBJECTIVE
+from tinycompress.codegen.storage import DEFAULT_ARCH, DEFAULT_OBJECTIVE
 from tinycompress.errors import TinyCompressError, UnsupportedError
 from tinycompress.tflite.ir import Model, Operator
 
@@ -99,10 +99,11 @@ def check_supported(model: Model) -> None:
 
 
 def prepare(model: Model, op: Operator, optimize: str = DEFAULT_OBJECTIVE,
-            scratch_ok: bool = False) -> L.Layer | None:
+            scratch_ok: bool = False, runtime_arch: str = DEFAULT_ARCH) -> L.Layer | None:
     """Validate one supported op and build its kernel call (``None`` for a view), or raise one
-    error naming the node: the only place an op is checked."""
-    ctx = L.Ctx(model, op, optimize, scratch_ok)
+    error naming the node: the only place an op is checked. Weight storage is ranked for the
+    ``runtime_arch`` kernel chain (codegen.storage)."""
+    ctx = L.Ctx(model, op, optimize, scratch_ok, runtime_arch)
     try:
         layer = OPS[op.op].prepare(ctx)
         if layer is not None:

@@ -1,4 +1,4 @@
-"""Packed weight formats of the runtime (see tc_runtime.h): 4-bit palette and sparse bitmap.
+"""Packed weight formats of the runtime (see tc_runtime.h): 4-bit palette, sparse bitmap and kept blocks.
 
 Which one a layer gets is the storage objective's choice (``codegen.storage``);
 these functions only pack and report the flash each form takes.
@@ -101,3 +101,57 @@ def pack_sparse8(weights: np.ndarray) -> Sparse8:
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.uint32)
     bitmap = np.packbits(nonzero.ravel(), bitorder="little").tobytes()
     return Sparse8(bitmap, rows[nonzero].astype(np.int8), starts)
+
+
+# Block sizes codegen tries for TC_WEIGHTS_BLOCK8, largest first: the kernels run a kept block as
+# one dense SIMD loop, so a larger block is faster; BLOCK8_SLACK is how many more bytes a larger
+# block may take than the smallest packing and still be preferred.
+BLOCK8_SIZES = (16, 8, 4)
+BLOCK8_SLACK = 1.03
+
+
+@dataclass(frozen=True)
+class Block8:
+    """A weight tensor packed for TC_WEIGHTS_BLOCK8 (see tc_runtime.h)."""
+
+    bitmap: bytes  # per row, (row / block + 7) / 8 bytes; bit k (LSB first) set when block k is kept
+    values: np.ndarray  # int8 kept blocks in dense order, ``block`` weights each
+    channel_start: np.ndarray  # uint32 [channels]: byte offset of each row's first kept block in values
+    block: int
+    runs: int  # runs of consecutive kept blocks within a row, over all rows (the kernels pay per run)
+
+    @property
+    def kept_blocks(self) -> int:
+        return int(self.values.size) // self.block
+
+    @property
+    def nbytes(self) -> int:
+        """Flash the packed form takes: bitmap, kept blocks and row starts (as ``Sparse8.nbytes``)."""
+        return len(self.bitmap) + int(self.values.size) + 4 * int(self.channel_start.size)
+
+
+def pack_block8(weights: np.ndarray, block: int) -> Block8 | None:
+    """Pack int8 weights ``[channels, row...]`` in blocks of ``block`` consecutive elements of a row,
+    keeping the blocks that hold a nonzero; None when the row is not a multiple of ``block``."""
+    w = np.asarray(weights, dtype=np.int8)
+    rows = w.reshape(w.shape[0], -1)
+    if block < 1 or rows.shape[1] % block:
+        return None
+    blocks = rows.reshape(rows.shape[0], -1, block)
+    kept = blocks.any(axis=2)
+    bitmap = np.packbits(kept, axis=1, bitorder="little")  # pads each row to whole bytes
+    starts = np.concatenate([[0], np.cumsum(kept.sum(axis=1))[:-1]]) * block
+    runs = int(kept[:, 0].sum() + (kept[:, 1:] & ~kept[:, :-1]).sum())
+    return Block8(bitmap.tobytes(), blocks[kept].reshape(-1), starts.astype(np.uint32), block, runs)
+
+
+def best_block8(weights: np.ndarray) -> Block8 | None:
+    """The BLOCK8 packing a FULLY_CONNECTED layer's weights ``[units, depth]`` would take: the
+    fewest bytes among BLOCK8_SIZES, the largest block within BLOCK8_SLACK of them; None when no
+    block size divides the depth or none takes fewer bytes than the dense weights."""
+    packed = [p for p in (pack_block8(weights, block) for block in BLOCK8_SIZES) if p is not None]
+    if not packed:
+        return None
+    fewest = min(p.nbytes for p in packed)
+    best = next(p for p in packed if p.nbytes <= BLOCK8_SLACK * fewest)
+    return best if best.nbytes < weights.size else None

@@ -1,8 +1,10 @@
 """Flash and RAM of a generated model on a Cortex-M4, measured by linking it.
 
 The model is linked with ``--gc-sections`` and ``tc_<prefix>_invoke`` as the
-entry point, so only the kernels the model calls are counted: ``text`` is
-code, ``rodata`` weights and parameters, ``bss`` the arena.
+entry point, and the runtime built with the model's weight formats
+(``-DTC_WEIGHT_FORMATS``, as a generated project builds it), so only the
+kernels the model calls and the decode code of its formats are counted:
+``text`` is code, ``rodata`` weights and parameters, ``bss`` the arena.
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ class FirmwareSize:
     bss: int
 
 
-def cortex_m4_size(generated: GeneratedModel) -> FirmwareSize:
-    """Link ``generated`` with the runtime for a Cortex-M4 (-Os) and read its sections."""
+def cortex_m4_size(generated: GeneratedModel, weight_formats: int | None = None) -> FirmwareSize:
+    """Link ``generated`` with the runtime for a Cortex-M4 (-Os) and read its sections.
+
+    ``weight_formats``: the runtime's TC_WEIGHT_FORMATS mask, the model's own by default."""
     from elftools.elf.elffile import ELFFile
+
+    formats = generated.weight_formats if weight_formats is None else weight_formats
 
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None:
@@ -40,6 +46,7 @@ def cortex_m4_size(generated: GeneratedModel) -> FirmwareSize:
             (work / name).write_text(text)
         elf = work / "model.elf"
         cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", *CORTEX_M4, "-Os",
+               f"-DTC_WEIGHT_FORMATS=0x{formats:X}",
                "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections", "-nostartfiles",
                f"-Wl,-e,{generated.prefix}_invoke", "--specs=nosys.specs",
                *(f"-I{d}" for d in (work, *runtime_include_dirs())),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from tinycompress.codegen.emit import GeneratedModel, LayerInfo
-from tinycompress.codegen.storage import DEFAULT_OBJECTIVE
+from tinycompress.codegen.storage import DEFAULT_ARCH, DEFAULT_OBJECTIVE
 from tinycompress.tflite.ir import Model
 
 # The TF ops the converter fuses into a layer's output name after its main op
@@ -96,8 +96,10 @@ class ModelSummary:
         }
 
 
-def summarize(tflite_bytes: bytes, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE) -> ModelSummary:
-    """Read, verify and generate (weight storage by the ``optimize`` objective), ask TFLM for its
+def summarize(tflite_bytes: bytes, prefix: str = "tc_model", optimize: str = DEFAULT_OBJECTIVE,
+              runtime_arch: str = DEFAULT_ARCH) -> ModelSummary:
+    """Read, verify and generate (weight storage by the ``optimize`` objective, ranked for the
+    ``runtime_arch`` kernel chain: the Cortex-M4's unless a board says otherwise), ask TFLM for its
     arena and, when arm-none-eabi-gcc is installed, link for a Cortex-M4 to measure code
     (``.text``) and flash."""
     import shutil
@@ -108,7 +110,7 @@ def summarize(tflite_bytes: bytes, prefix: str = "tc_model", optimize: str = DEF
     from tinycompress.tflite import read_model
 
     model = read_model(tflite_bytes)
-    generated = generate(model, prefix, optimize)
+    generated = generate(model, prefix, optimize, runtime_arch)
     tflm = TflmOracle(tflite_bytes).arena_bytes()
     if shutil.which("arm-none-eabi-gcc") is None:
         return ModelSummary(model, generated, tflm)

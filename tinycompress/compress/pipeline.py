@@ -26,7 +26,7 @@ from tinycompress.compress.keras_io import load_model, save_model
 from tinycompress.compress.lowrank import lowrank
 from tinycompress.compress.lowrank import plan as plan_lowrank
 from tinycompress.compress.metrics import CLASSIFICATION, metric_names
-from tinycompress.compress.prune import prune, resolve_schedule
+from tinycompress.compress.prune import block_size, prune, resolve_schedule
 from tinycompress.compress.quantize import calibration_set, quantization_aware_training, to_float32, to_int8
 from tinycompress.compress.recipe import Recipe
 from tinycompress.compress.report import (CompressReport, checks, device_figures, keras_costs, layer_reports,
@@ -212,7 +212,8 @@ def compress(
         device = device_figures(tflite, optimize, runtime_arch)
         per_stage["int8"] = device.costs
 
-    layers = layer_reports(model, pruned, clustered, weights, int8_weight_values(tflite))
+    blocks = {name: block_size(model.get_layer(name), recipe.prune) for name in pruned}
+    layers = layer_reports(model, pruned, clustered, weights, int8_weight_values(tflite), blocks)
     report = CompressReport(
         model=str(model_path),
         source_format=loaded.source_format,

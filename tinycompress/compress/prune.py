@@ -1,4 +1,12 @@
-"""Magnitude pruning with fine-tuning (tfmot), then stripping the wrappers."""
+"""Magnitude pruning with fine-tuning (tfmot), then stripping the wrappers.
+
+With ``[prune] block = N`` a Dense kernel (``[in, out]``) is pruned in
+``(N, 1)`` blocks: N consecutive input weights of one output unit are kept
+or zeroed together, which in TFLite's FULLY_CONNECTED weights (``[out, in]``)
+are N consecutive elements of a row, the runs codegen stores as kept blocks
+(TC_WEIGHTS_BLOCK8). tfmot takes blocks on rank-2 kernels only, so every
+other layer stays unstructured.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +30,22 @@ class PruneSchedule:
     end_step: int
     frequency: int
     total_steps: int
+
+
+# A block is ranked by the mean |weight| over it: zeroing a block removes all of its weights, so
+# the blocks whose whole contents matter least go first ("MAX" would keep a block of near-zero
+# weights for a single large one, and a kept block costs the device as much as any other).
+BLOCK_POOLING = "AVG"
+
+
+def block_size(layer: Any, config: PruneConfig) -> int:
+    """The block ``layer`` is pruned in: ``config.block`` for a Dense layer whose kernel is a true
+    matrix (tfmot squeezes the kernel before pooling, so a single input or unit breaks it), else 1."""
+    kernel = getattr(layer, "kernel", None)
+    if (config.block == 1 or not isinstance(layer, tf_keras.layers.Dense) or kernel is None
+            or len(kernel.shape) != 2 or min(kernel.shape) < 2):
+        return 1
+    return config.block
 
 
 def resolve_schedule(config: PruneConfig, data: Dataset, finetune_config: FinetuneConfig) -> PruneSchedule:
@@ -77,8 +101,10 @@ def prune(
     notes: list[str] = []
 
     def wrap(layer: Any) -> Any:
+        block = block_size(layer, config)
         try:
-            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=pruning_schedule)
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=pruning_schedule,
+                                                            block_size=(block, 1), block_pooling_type=BLOCK_POOLING)
         except ValueError:  # tfmot's answer for a layer kind it has no pruning rule for
             if layer.weights:
                 notes.append(f"layer {layer.name} left unpruned: tfmot cannot prune {type(layer).__name__}")

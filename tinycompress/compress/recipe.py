@@ -19,6 +19,7 @@ CLUSTER_INITS = ("kmeans++", "linear", "density", "random")
 QUANTIZE_MODES = ("ptq", "qat")
 SCHEDULES = ("polynomial", "constant")
 CHANNEL_CRITERIA = ("l2", "bn_gamma", "taylor")
+PRUNE_BLOCKS = (1, 2, 4, 8, 16)  # [prune] block: consecutive input weights of a Dense unit kept or dropped together
 SEED_LIMIT = 2**32  # tf_keras.utils.set_random_seed and NumPy take a 32-bit unsigned seed
 
 
@@ -66,6 +67,10 @@ class PruneConfig:
     When neither end is given, the target is reached after two thirds of the
     fine-tuning, leaving the rest to recover accuracy at full sparsity.
     ``depthwise`` also prunes DepthwiseConv2D kernels, which tfmot skips.
+    ``block`` > 1 prunes Dense kernels in runs of ``block`` consecutive input
+    weights of an output unit (tfmot block sparsity, rank-2 kernels only), the
+    form codegen stores as kept blocks that the FULLY_CONNECTED kernels run
+    dense; other layers stay unstructured.
     """
 
     target_sparsity: float = 0.5
@@ -76,6 +81,7 @@ class PruneConfig:
     end_epoch: float | None = None
     frequency: int | None = None
     depthwise: bool = False
+    block: int = 1
 
     @property
     def enabled(self) -> bool:
@@ -256,6 +262,9 @@ def _check(source: str, r: Recipe) -> None:
         raise RecipeError(f"{source}: [prune] ends ({end}) before it begins ({begin}); make the end larger than the begin")
     if p.frequency is not None and p.frequency < 1:
         raise RecipeError(f"{source}: [prune] frequency = {p.frequency} must be >= 1 step")
+    if p.block not in PRUNE_BLOCKS:
+        raise RecipeError(f"{source}: [prune] block = {p.block} is not one of {', '.join(map(str, PRUNE_BLOCKS))}; "
+                          "use 16 for Dense layers the device runs fast, or 1 for unstructured pruning")
     minimum = 3 if c.preserve_sparsity else 2
     if c.clusters != 0 and c.clusters < minimum:
         hint = " with preserve_sparsity = true (one cluster is pinned to zero)" if c.preserve_sparsity else ""

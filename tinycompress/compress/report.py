@@ -21,7 +21,9 @@ class LayerReport:
     made); ``int8_sparsity`` (over ``int8_size`` weights) and
     ``max_unique_per_channel`` on the int8 weights in the .tflite (after
     batch-norm folding and quantization), ``None`` when the converter
-    folded the layer away (BatchNormalization).
+    folded the layer away (BatchNormalization). ``prune_block`` is the run of
+    consecutive input weights a block-pruned Dense layer kept or zeroed
+    together (``[prune] block``); 1 for unstructured pruning.
     """
 
     name: str
@@ -36,6 +38,7 @@ class LayerReport:
     int8_size: int
     max_unique_per_channel: int | None
     int8_ops: list[int]
+    prune_block: int = 1
 
 
 CHECK_PASSED = "passed"
@@ -137,7 +140,7 @@ class DeviceFigures:
     folding), ``macs`` (those layers'), ``weights_device_bytes`` (every
     constant as stored in flash: ``weights_bytes`` of ``tinycompress
     inspect``), ``weights_storage`` (layers per storage: s8, palette4,
-    sparse8), ``arena_planned_bytes`` (the generated arena: the model's only
+    sparse8, block8), ``arena_planned_bytes`` (the generated arena: the model's only
     RAM) and ``instructions_estimated`` (``estimate``'s total). All None
     when the C runtime cannot compile the model.
     """
@@ -151,12 +154,13 @@ class DeviceFigures:
 
 
 def device_figures(int8_tflite: bytes, optimize: str, runtime_arch: str | None = None) -> DeviceFigures:
-    """Compile ``int8_tflite`` as ``export`` would (storage by ``optimize``) and estimate its instructions
-    with the cost model of ``runtime_arch``'s kernels when it is calibrated, else of qemu-netduinoplus2's
-    (codegen.costmodel)."""
+    """Compile ``int8_tflite`` as ``export`` would (storage by ``optimize``, ranked for ``runtime_arch``'s
+    kernels, the Cortex-M4's for None) and estimate its instructions with the cost model of
+    ``runtime_arch``'s kernels when it is calibrated, else of qemu-netduinoplus2's (codegen.costmodel)."""
     # The code generator is a later stage; it is asked only for these figures.
     from tinycompress.codegen import generate
     from tinycompress.codegen.costmodel import DEFAULT_ARCH, calibrated_arches, estimate, load_cost_model
+    from tinycompress.codegen.storage import DEFAULT_ARCH as STORAGE_ARCH
     from tinycompress.errors import ModelFormatError, UnsupportedError
     from tinycompress.tflite import read_model
 
@@ -164,7 +168,7 @@ def device_figures(int8_tflite: bytes, optimize: str, runtime_arch: str | None =
              "instructions_estimated")
     try:
         model = read_model(int8_tflite)
-        generated = generate(model, optimize=optimize)
+        generated = generate(model, optimize=optimize, runtime_arch=runtime_arch or STORAGE_ARCH)
     except (UnsupportedError, ModelFormatError):
         return DeviceFigures(dict.fromkeys(names), None)
     weighted = [op for op in model.operators if op.op in MAC_OPS]
@@ -292,7 +296,8 @@ def _pair_by_likeness(group: list[tuple[str, str, np.ndarray]], candidates: list
 
 
 def layer_reports(model: Any, pruned: dict[str, list[str]], clustered: dict[str, list[str]],
-                  weights: list[Int8Weights], values: dict[int, np.ndarray]) -> list[LayerReport]:
+                  weights: list[Int8Weights], values: dict[int, np.ndarray],
+                  blocks: dict[str, int] | None = None) -> list[LayerReport]:
     """Join Keras layers with their int8 weight tensors (matched by structure, see ``int8_tensors_of``).
 
     For a pruned layer the sparsities cover the weights tfmot pruned; for a
@@ -322,6 +327,7 @@ def layer_reports(model: Any, pruned: dict[str, list[str]], clustered: dict[str,
             int8_size=size,
             max_unique_per_channel=max(w.max_unique_per_channel for w in values_in) if values_in else None,
             int8_ops=sorted(w.op_index for w in mine.values()),
+            prune_block=(blocks or {}).get(layer.name, 1),
         ))
     return reports
 

@@ -44,7 +44,7 @@ class ProfiledProject:
         from tinycompress.project.elfsize import memory_usage
         from tinycompress.tflite import read_model
 
-        generated = generate(read_model(self.tflite))
+        generated = generate(read_model(self.tflite), runtime_arch=self.board.runtime_arch)
         flash = ram = None
         if Path(self.info.firmware).is_file():
             usage = memory_usage(self.info.firmware, self.board)

@@ -30,9 +30,14 @@ APPS = ("protocol", "selftest")
 PROTOCOL_PREFIX = "tc_model"
 
 
-def _pio(board: Board, app: str) -> dict[str, Any]:
+def weight_formats_define(model: ModelSources) -> str:
+    """``TC_WEIGHT_FORMATS=<mask>``: the runtime links only the weight formats the model uses."""
+    return f"TC_WEIGHT_FORMATS=0x{model.weight_formats:X}"
+
+
+def _pio(board: Board, app: str, model: ModelSources) -> dict[str, Any]:
     family = port_family(board.port_family)
-    flags = [*COMMON_FLAGS, *(f"-I{d}" for d in INCLUDE_DIRS)]
+    flags = [*COMMON_FLAGS, *(f"-I{d}" for d in INCLUDE_DIRS), f"-D{weight_formats_define(model)}"]
     if app == "protocol":
         flags.append("-DTC_PROFILE_LAYERS")  # per-layer counts for LAYER_PROFILE
     ldscript = None
@@ -155,10 +160,11 @@ def build_context(board: Board, model: ModelSources, *, seed: int, app: str = "p
             "arena_bytes": model.arena_bytes,
             "weights_bytes": model.weights_bytes,
             "num_layers": model.num_layers,
+            "weight_formats_define": weight_formats_define(model),
             "tflite": MODEL_FILE,
         },
         "app": {"seed": seed, "mode": app},
-        "pio": _pio(board, app),
+        "pio": _pio(board, app, model),
         "memory": memory,
         "board_header": _board_header(board),
         "partitions": _partitions(board, model),

@@ -31,6 +31,9 @@ class ModelSources:
     tflite: bytes
     # Per weighted layer: name, storage, why the objective picked it, decode scratch bytes.
     weights_storage: tuple[dict[str, Any], ...] = ()
+    # The TC_WEIGHT_FORMATS mask the runtime is built with (codegen's weight_formats): only the
+    # decode code of the formats the layers use is linked. Every format (0xF) unless told.
+    weight_formats: int = 0xF
 
     def header(self) -> str:
         """The generated header the application includes."""
@@ -54,7 +57,7 @@ def runtime_tree(paths: list[Path]) -> tuple[Path, ...]:
 
 
 def from_generated(generated: Any, runtime_sources: list[Path], *, name: str, tflite: bytes) -> ModelSources:
-    """Adapt codegen's ``GeneratedModel`` (files, prefix, sizes, layers, model_sha256).
+    """Adapt codegen's ``GeneratedModel`` (files, prefix, sizes, layers, model_sha256, weight_formats).
 
     Float-I/O models are refused: the device protocol and ``profile`` move int8
     tensors (INFO carries no element type), so only ``verify`` runs them, on the host.
@@ -78,6 +81,7 @@ def from_generated(generated: Any, runtime_sources: list[Path], *, name: str, tf
         num_layers=len(generated.layers),
         tflite=tflite,
         weights_storage=tuple(weights_storage(generated.layers)),
+        weight_formats=int(generated.weight_formats),
     )
 
 
@@ -97,9 +101,11 @@ def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_a
     optimised kernels of its chain of arch folders; they compute the same bytes
     as the reference kernels of src/, which None builds alone. ``optimize``
     ("size", "speed", "balanced") picks each layer's weight storage
-    (tinycompress.codegen.storage).
+    (tinycompress.codegen.storage), ranked with the costs of that chain's
+    kernels (of the Cortex-M4's, storage.DEFAULT_ARCH, for None).
     """
     from tinycompress.codegen import generate, runtime_sources
+    from tinycompress.codegen.storage import DEFAULT_ARCH
     from tinycompress.tflite import read_model
 
     path = Path(path)
@@ -107,5 +113,6 @@ def model_sources_from_tflite(path: Path, *, prefix: str = "tc_model", runtime_a
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read model {path}: {exc.strerror}; pass an int8 .tflite file") from exc
-    generated = generate(read_model(data, str(path)), prefix=prefix, optimize=optimize)
+    generated = generate(read_model(data, str(path)), prefix=prefix, optimize=optimize,
+                         runtime_arch=runtime_arch or DEFAULT_ARCH)
     return from_generated(generated, runtime_sources(runtime_arch), name=path.stem, tflite=data)

@@ -43,6 +43,12 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _blocks(layer: dict[str, Any]) -> str:
+    """How a block-pruned layer was pruned (``[prune] block``); nothing for unstructured pruning."""
+    block = layer.get("prune_block", 1)
+    return f", blocks of {block}" if layer["pruned"] and block > 1 else ""
+
+
 def _model_name(report: Report) -> str:
     return PurePath(str(report.get("model", "model"))).name
 
@@ -102,7 +108,8 @@ def _compress_figures(report: Report) -> list[Any]:
 def _compress_tables(report: Report) -> list[Table]:
     checks = [(name.replace("_", " "), check["status"], check["detail"])
               for name, check in report.get("checks", {}).items()]
-    layers = [(layer["name"], layer["type"], f"{layer['params']:,}", _yes(layer["pruned"]), _yes(layer["clustered"]),
+    layers = [(layer["name"], layer["type"], f"{layer['params']:,}",
+               _yes(layer["pruned"]) + _blocks(layer), _yes(layer["clustered"]),
                "n/a" if layer.get("int8_sparsity") is None else f"{100 * layer['int8_sparsity']:.1f} %",
                "n/a" if layer.get("max_unique_per_channel") is None else str(layer["max_unique_per_channel"]))
               for layer in report["layers"]]

@@ -37,11 +37,14 @@
  * Extension points
  *   - Weight storage: kernels with weights take a tc_weights_t whose format
  *     says how the int8 values are stored: TC_WEIGHTS_S8 (dense),
- *     TC_WEIGHTS_PALETTE4 (4-bit indices, for clustered models) or
- *     TC_WEIGHTS_SPARSE8 (bitmap + nonzeros, for pruned models). A new
- *     format adds a value and a descriptor that `data` points to; kernels
- *     read weights through src/tc_weights.h, and one given a format it
- *     cannot use returns TC_ERR_UNSUPPORTED.
+ *     TC_WEIGHTS_PALETTE4 (4-bit indices, for clustered models),
+ *     TC_WEIGHTS_SPARSE8 (bitmap + nonzeros, for pruned models) or
+ *     TC_WEIGHTS_BLOCK8 (bitmap of blocks + kept blocks, for
+ *     block-pruned FULLY_CONNECTED and 1x1 CONV_2D). A new
+ *     format adds a value, its TC_FORMAT_* bit (TC_WEIGHT_FORMATS) and a
+ *     descriptor that `data` points to; kernels read weights through
+ *     src/tc_weights.h, and one given a format it cannot use, or one the
+ *     build leaves out, returns TC_ERR_UNSUPPORTED.
  *   - Architecture-optimised kernels live in firmware/runtime/arch/<arch>/
  *     and keep the reference file and symbol name: a build takes each
  *     kernel file from the first folder that has it, most specific first,
@@ -51,20 +54,29 @@
  *                           pass, int16 column pairs: tc_columns.h),
  *                           depthwise (4 channels in registers
  *                           over the window, two interior pixels per
- *                           pass), FC (4 rows per input load),
+ *                           pass), FC (4 rows per input load; block-
+ *                           pruned rows as runs of kept blocks, 4 MACs
+ *                           per pass: 0.80x dense at 50 % of blocks of
+ *                           16 kept),
  *                           a short exact requantisation (tc_out_c.h),
  *                           ADD (32-bit exact rescaling)
  *       arch/cortex-m-dsp/  Cortex-M4/M7/M33/M55, before portable: conv
  *                           (int16 window columns) and 1x1 conv, both
  *                           2 filters x 2 pixels per SMLAD pass, FC (4
- *                           rows per pass), depthwise 3x3 with
+ *                           rows per pass; block-pruned rows as CLZ-found
+ *                           runs of kept blocks, 22 instructions per 16
+ *                           MACs: 0.72x dense at 50 % of blocks of 16
+ *                           kept), depthwise 3x3 with
  *                           SMLABB/SMLATT channel lanes (the inner loops
  *                           in hand-allocated assembly), requantisation to
  *                           int8 in one SSAT, ADD with SMMLAR, average pool 4
  *                           channels per SXTAB16
  *       arch/helium/        Cortex-M55, before cortex-m-dsp: conv (the DSP
  *                           columns for small windows) and FC with 16-lane
- *                           MVE dot products; depthwise (8 channels per
+ *                           MVE dot products (block-pruned rows of blocks
+ *                           of 16, 8, 4 through a TBH per bitmap nibble:
+ *                           0.95x dense at 50 % of blocks of 16 kept,
+ *                           2.6x with blocks of 4); depthwise (8 channels per
  *                           vector, 3x3 unrolled), ADD, average pool and
  *                           MEAN on int32 lanes with the vector
  *                           requantisation of tc_requant_mve.h
@@ -124,19 +136,39 @@ typedef struct {
 typedef enum {
     TC_WEIGHTS_S8 = 0,        /* dense int8, layout given by the kernel */
     TC_WEIGHTS_PALETTE4 = 1,  /* 4-bit indices into 16-value palettes */
-    TC_WEIGHTS_SPARSE8 = 2    /* bitmap + nonzero int8 values (pruning) */
+    TC_WEIGHTS_SPARSE8 = 2,   /* bitmap + nonzero int8 values (pruning) */
+    TC_WEIGHTS_BLOCK8 = 3     /* bitmap of blocks + kept blocks (block pruning) */
 } tc_weight_format_t;
+
+/* Which weight formats a build compiles in: TC_WEIGHT_FORMATS is a mask of
+ * the bits below, bit n standing for tc_weight_format_t value n (macros, so
+ * that `#if` can test them). Every kernel carries the decode paths of every
+ * packed format, selected at run time, which --gc-sections cannot drop; a
+ * generated project passes -DTC_WEIGHT_FORMATS=<P>_WEIGHT_FORMATS (model.h)
+ * so a dense model links none of them. A format left out is refused by the
+ * kernels (TC_ERR_UNSUPPORTED), never computed wrongly. Undefined: every
+ * format. Dense int8 is always compiled. */
+#define TC_FORMAT_S8 (1u << 0)
+#define TC_FORMAT_PALETTE4 (1u << 1)
+#define TC_FORMAT_SPARSE8 (1u << 2)
+#define TC_FORMAT_BLOCK8 (1u << 3)
+#define TC_FORMAT_ALL 0xFu
+#ifndef TC_WEIGHT_FORMATS
+#define TC_WEIGHT_FORMATS TC_FORMAT_ALL
+#endif
 
 /* A weight tensor: format + pointer to its data (usually in flash). */
 typedef struct {
     tc_weight_format_t format;
     const void *data;  /* TC_WEIGHTS_S8: const int8_t[elements];
                         * TC_WEIGHTS_PALETTE4: const tc_palette4_t *;
-                        * TC_WEIGHTS_SPARSE8: const tc_sparse8_t * */
+                        * TC_WEIGHTS_SPARSE8: const tc_sparse8_t *;
+                        * TC_WEIGHTS_BLOCK8: const tc_block8_t * */
     uint32_t bytes;    /* TC_WEIGHTS_S8: elements; TC_WEIGHTS_PALETTE4:
                         * bytes of `indices`, i.e. (elements + 1) / 2;
                         * TC_WEIGHTS_SPARSE8: bytes of `bitmap`, i.e.
-                        * (elements + 7) / 8 */
+                        * (elements + 7) / 8; TC_WEIGHTS_BLOCK8: bytes of
+                        * `bitmap`, i.e. channels * ((row / block + 7) / 8) */
     int8_t *scratch;   /* NULL, or (packed formats, CONV_2D) `elements`
                         * bytes of arena where a kernel with a fast path
                         * for dense weights decodes them once per call and
@@ -171,6 +203,25 @@ typedef struct {
     const int8_t *values;            /* [nonzero elements] */
     const uint32_t *channel_start;   /* [output channels] */
 } tc_sparse8_t;
+
+/* TC_WEIGHTS_BLOCK8: weights pruned in blocks of `block` consecutive
+ * elements of an output channel's row (tfmot block pruning of a Dense
+ * kernel, block_size (block, 1)), so the kernels skip whole blocks and run
+ * their dense SIMD loops on the kept ones. A row of `row` weights (a
+ * multiple of `block`) is row / block blocks; channel c's bits take
+ * (row / block + 7) / 8 bytes of the bitmap from byte
+ * c * ((row / block + 7) / 8), and bit k (LSB first) is set when its block k
+ * is kept. The kept blocks follow in dense order in `values`, `block` bytes
+ * each (they may hold zeros), channel c's first one at
+ * values[channel_start[c]]. A dropped block is all zeros. Supported where
+ * each output channel's weights are one contiguous row: FULLY_CONNECTED
+ * and 1x1 CONV_2D; the weight zero point must be 0. */
+typedef struct {
+    const uint8_t *bitmap;           /* [channels][(row / block + 7) / 8] */
+    const int8_t *values;            /* [kept blocks * block] */
+    const uint32_t *channel_start;   /* [channels], in bytes of `values` */
+    int32_t block;                   /* elements per block, >= 1 */
+} tc_block8_t;
 
 /* Output requantisation of a conv / depthwise / fully connected layer.
  * per_channel = 1: one (multiplier, shift) per output channel;

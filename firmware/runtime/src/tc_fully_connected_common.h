@@ -20,7 +20,8 @@ tc_fully_connected_check(const tc_fully_connected_params_t *p,
         !tc_act_valid(p->act_min, p->act_max)) {
         return TC_ERR_ARG;
     }
-    if (p->weights.format == TC_WEIGHTS_SPARSE8 &&
+    if ((p->weights.format == TC_WEIGHTS_SPARSE8 ||
+         p->weights.format == TC_WEIGHTS_BLOCK8) &&
         p->weights_zero_point != 0) {
         return TC_ERR_UNSUPPORTED;
     }

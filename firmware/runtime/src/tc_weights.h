@@ -8,12 +8,27 @@
 #ifndef TC_WEIGHTS_H
 #define TC_WEIGHTS_H
 
+#include <string.h>
+
 #include "tc_fixedpoint.h"
+
+/* Nonzero when this build compiles weight format `f` (a tc_weight_format_t)
+ * in: bit f of TC_WEIGHT_FORMATS (tc_runtime.h); dense int8 always. */
+#define TC_FORMAT_ON(f) \
+    ((((TC_WEIGHT_FORMATS | TC_FORMAT_S8) >> (f)) & 1u) != 0u)
+
+/* Nonzero when `w` is stored in format `f` and the build compiles `f` in.
+ * Kernels test packed formats through it: for a format left out it is a
+ * constant 0, so the compiler drops that format's path and the functions
+ * only it calls, and tc_weights_check refuses the format. */
+#define TC_WEIGHTS_IS(w, f) (TC_FORMAT_ON(f) && (w)->format == (f))
 
 /* TC_OK if `w` holds `elements` weights of `channels` output channels in a
  * format the calling kernel can use. `rows` is nonzero when the kernel
- * reads each channel's weights as one contiguous row (FULLY_CONNECTED, 1x1
- * CONV_2D), which TC_WEIGHTS_SPARSE8 needs. */
+ * reads each channel's weights as one contiguous row of elements /
+ * channels (FULLY_CONNECTED, 1x1 CONV_2D), which TC_WEIGHTS_SPARSE8 and
+ * TC_WEIGHTS_BLOCK8 need. A format this build leaves out
+ * (TC_WEIGHT_FORMATS) is TC_ERR_UNSUPPORTED. */
 static inline tc_status_t tc_weights_check(const tc_weights_t *w,
                                            int32_t elements, int32_t channels,
                                            int32_t rows)
@@ -24,7 +39,7 @@ static inline tc_status_t tc_weights_check(const tc_weights_t *w,
     if (w->format == TC_WEIGHTS_S8) {
         return w->bytes == (uint32_t)elements ? TC_OK : TC_ERR_SHAPE;
     }
-    if (w->format == TC_WEIGHTS_PALETTE4) {
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_PALETTE4)) {
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
         if (pal->palette == NULL || pal->indices == NULL) {
             return TC_ERR_ARG;
@@ -32,7 +47,7 @@ static inline tc_status_t tc_weights_check(const tc_weights_t *w,
         return w->bytes == (uint32_t)((elements + 1) / 2) ? TC_OK
                                                           : TC_ERR_SHAPE;
     }
-    if (w->format == TC_WEIGHTS_SPARSE8 && rows) {
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_SPARSE8) && rows) {
         const tc_sparse8_t *sp = (const tc_sparse8_t *)w->data;
         if (sp->bitmap == NULL || sp->values == NULL ||
             sp->channel_start == NULL) {
@@ -40,6 +55,21 @@ static inline tc_status_t tc_weights_check(const tc_weights_t *w,
         }
         return w->bytes == (uint32_t)((elements + 7) / 8) ? TC_OK
                                                           : TC_ERR_SHAPE;
+    }
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK8) && rows) {
+        const tc_block8_t *bk = (const tc_block8_t *)w->data;
+        const int32_t row = elements / channels;
+        if (bk->bitmap == NULL || bk->values == NULL ||
+            bk->channel_start == NULL || bk->block < 1) {
+            return TC_ERR_ARG;
+        }
+        if (row * channels != elements || row % bk->block != 0) {
+            return TC_ERR_SHAPE;
+        }
+        return w->bytes == (uint32_t)(channels *
+                                      ((row / bk->block + 7) / 8))
+                   ? TC_OK
+                   : TC_ERR_SHAPE;
     }
     return TC_ERR_UNSUPPORTED;
 }
@@ -68,6 +98,27 @@ static inline int32_t tc_sparse8_dot(const tc_sparse8_t *sp, int32_t start,
     return acc;
 }
 
+/* Dot product of the whole row (n weights) of output channel `channel`
+ * with `in`, visiting only its kept blocks. */
+static inline int32_t tc_block8_dot(const tc_block8_t *bk, int32_t channel,
+                                    const int8_t *in, int32_t n,
+                                    int32_t in_zp)
+{
+    const int32_t blocks = n / bk->block;
+    const uint8_t *bits = bk->bitmap + channel * ((blocks + 7) / 8);
+    const int8_t *value = bk->values + bk->channel_start[channel];
+    int32_t acc = 0;
+    int32_t k, j;
+    for (k = 0; k < blocks; ++k, in += bk->block) {
+        if ((bits[k >> 3] >> (k & 7)) & 1u) {
+            for (j = 0; j < bk->block; ++j) {
+                acc += (int32_t)(*value++) * ((int32_t)in[j] - in_zp);
+            }
+        }
+    }
+    return acc;
+}
+
 /* The 16 palette values of output channel `channel`. */
 static inline const int8_t *tc_palette4_row(const tc_palette4_t *pal,
                                             int32_t channel)
@@ -84,11 +135,12 @@ static inline int32_t tc_palette4_at(const tc_palette4_t *pal, int32_t i,
 }
 
 /* Weight element i (dense layout) of output channel `channel`; not for
- * TC_WEIGHTS_SPARSE8 (kernels using it pass rows = 0 to the check). */
+ * TC_WEIGHTS_SPARSE8 or TC_WEIGHTS_BLOCK8 (kernels using it pass rows = 0
+ * to the check). */
 static inline int32_t tc_weight_at(const tc_weights_t *w, int32_t i,
                                    int32_t channel)
 {
-    if (w->format == TC_WEIGHTS_S8) {
+    if (!TC_FORMAT_ON(TC_WEIGHTS_PALETTE4) || w->format == TC_WEIGHTS_S8) {
         return ((const int8_t *)w->data)[i];
     }
     return tc_palette4_at((const tc_palette4_t *)w->data, i, channel);
@@ -107,8 +159,9 @@ static inline int32_t tc_dot_s8(const int8_t *w, const int8_t *in, int32_t n,
 }
 
 /* sum_j (w[start + j] - w_zp) * (in[j] - in_zp) for j < n, all weights of
- * output channel `channel` (for TC_WEIGHTS_SPARSE8: its whole row, w_zp 0,
- * as tc_weights_check enforced). */
+ * output channel `channel` (for TC_WEIGHTS_SPARSE8 and TC_WEIGHTS_BLOCK8:
+ * its whole row, start = channel * n, w_zp 0, as tc_weights_check and the
+ * kernels' checks enforced). */
 static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
                                      int32_t channel, const int8_t *in,
                                      int32_t n, int32_t in_zp, int32_t w_zp)
@@ -117,10 +170,13 @@ static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
     int32_t j;
     if (w->format == TC_WEIGHTS_S8) {
         acc = tc_dot_s8((const int8_t *)w->data + start, in, n, in_zp, w_zp);
-    } else if (w->format == TC_WEIGHTS_SPARSE8) {
+    } else if (TC_WEIGHTS_IS(w, TC_WEIGHTS_SPARSE8)) {
         acc = tc_sparse8_dot((const tc_sparse8_t *)w->data, start, channel,
                              in, n, in_zp);
-    } else {
+    } else if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK8)) {
+        acc = tc_block8_dot((const tc_block8_t *)w->data, channel, in, n,
+                            in_zp);
+    } else if (TC_FORMAT_ON(TC_WEIGHTS_PALETTE4)) {
         /* An index byte at a time: two weights per load, no nibble test. */
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;
         const int8_t *values = tc_palette4_row(pal, channel);
@@ -156,7 +212,7 @@ static inline const int8_t *tc_weights_decode(const tc_weights_t *w,
     if (w->format == TC_WEIGHTS_S8 || out == NULL) {
         return NULL;
     }
-    if (w->format == TC_WEIGHTS_SPARSE8) {
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_SPARSE8)) {
         const tc_sparse8_t *sp = (const tc_sparse8_t *)w->data;
         const int8_t *value = sp->values;
         for (; i + 8 <= elements; i += 8) {  /* a bitmap byte at a time */
@@ -170,6 +226,28 @@ static inline const int8_t *tc_weights_decode(const tc_weights_t *w,
             out[i] = ((sp->bitmap[i >> 3] >> (i & 7)) & 1u) ? *value++ : 0;
         }
         return out;
+    }
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK8)) {
+        const tc_block8_t *bk = (const tc_block8_t *)w->data;
+        const int32_t blocks = row / bk->block;
+        const size_t block = (size_t)bk->block;
+        int32_t channel, k;
+        for (channel = 0; i < elements; ++channel) {
+            const uint8_t *bits = bk->bitmap + channel * ((blocks + 7) / 8);
+            const int8_t *value = bk->values + bk->channel_start[channel];
+            for (k = 0; k < blocks; ++k, i += bk->block) {
+                if ((bits[k >> 3] >> (k & 7)) & 1u) {
+                    memcpy(out + i, value, block);
+                    value += block;
+                } else {
+                    memset(out + i, 0, block);
+                }
+            }
+        }
+        return out;
+    }
+    if (!TC_FORMAT_ON(TC_WEIGHTS_PALETTE4)) {
+        return NULL;  /* left out of this build: the kernel's check refused it */
     }
     {
         const tc_palette4_t *pal = (const tc_palette4_t *)w->data;

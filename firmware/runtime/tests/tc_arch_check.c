@@ -40,7 +40,13 @@ static int8_t weights[MAX_W];
 static int8_t palette_buf[MAX_C * 16];
 static int8_t scratch_buf[MAX_W];
 static uint8_t bitmap_buf[MAX_W / 8];
-static int8_t values_buf[MAX_W];
+/* Word-aligned, as the generator aligns its arrays (the M4 block path
+ * reads the kept blocks with LDRD), with room for a misaligned copy. */
+static union {
+    int32_t align;
+    int8_t bytes[MAX_W + 4];
+} values_store;
+static int8_t *const values_buf = values_store.bytes;
 static uint32_t starts_buf[MAX_C];
 static int32_t bias[MAX_C];
 static int32_t mults[MAX_C];
@@ -151,10 +157,58 @@ static int report(const char *name, int32_t size, uint32_t ref_ticks,
 #define PACK_SPARSE 3           /* TC_WEIGHTS_SPARSE8 (about half zeros) */
 #define PACK_SPARSE_SCRATCH 4   /* the same, decoded once into a scratch */
 #define PACK_PALETTE_SHARED 5   /* TC_WEIGHTS_PALETTE4, one shared palette */
+#define PACK_BLOCK 6            /* TC_WEIGHTS_BLOCK8 (block pruning) */
+#define PACK_BLOCK_SCRATCH 7    /* the same, decoded once into a scratch */
 
-/* PACK_SPARSE*: sparse_zeros weights in sparse_period are zeroed. */
+/* PACK_SPARSE*: sparse_zeros weights in sparse_period are zeroed;
+ * PACK_BLOCK*: sparse_zeros blocks of block_size weights in sparse_period
+ * are dropped, and so are whole rows whose index is a multiple of
+ * block_drop_rows (when nonzero); the kept blocks start block_misalign
+ * bytes after a word boundary; with block_padding, the bits of each row's
+ * last bitmap byte past its last block are set (kernels must ignore
+ * them, as the reference does). */
 static uint32_t sparse_zeros = 1;
 static uint32_t sparse_period = 2;
+static int32_t block_size = 16;
+static int32_t block_drop_rows;
+static int32_t block_misalign;
+static int block_padding;
+
+/* Keeps a random subset of the blocks of `oc` rows of `weights` (the
+ * others zeroed) as TC_WEIGHTS_BLOCK8 in *bk; returns the bitmap bytes. */
+static uint32_t pack_blocks(tc_block8_t *bk, int32_t elements, int32_t oc)
+{
+    const int32_t row = elements / oc;
+    const int32_t blocks = row / block_size;
+    const int32_t bytes = (blocks + 7) / 8;
+    int8_t *values = values_buf + block_misalign;
+    int32_t c, k, n = 0;
+
+    memset(bitmap_buf, 0, (size_t)(oc * bytes));
+    for (c = 0; c < oc; ++c) {
+        starts_buf[c] = (uint32_t)n;
+        for (k = 0; k < blocks; ++k) {
+            int8_t *src = weights + c * row + k * block_size;
+            if (rnd() % sparse_period < sparse_zeros ||
+                (block_drop_rows > 0 && c % block_drop_rows == 0)) {
+                memset(src, 0, (size_t)block_size);
+                continue;
+            }
+            bitmap_buf[c * bytes + (k >> 3)] |= (uint8_t)(1u << (k & 7));
+            memcpy(values + n, src, (size_t)block_size);
+            n += block_size;
+        }
+        if (block_padding) {
+            bitmap_buf[c * bytes + bytes - 1] |=
+                (uint8_t)(0xFFu << (blocks % 8 != 0 ? blocks % 8 : 8));
+        }
+    }
+    bk->bitmap = bitmap_buf;
+    bk->values = values;
+    bk->channel_start = starts_buf;
+    bk->block = block_size;
+    return (uint32_t)(oc * bytes);
+}
 
 /* Stores `elements` weights of `oc` rows (the random bytes of `weights`) in
  * w as `pack` says; the scratch is filled with garbage first, so a kernel
@@ -164,6 +218,7 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
 {
     static tc_palette4_t pal;
     static tc_sparse8_t sp;
+    static tc_block8_t bk;
     int32_t i, n = 0;
 
     w->format = TC_WEIGHTS_S8;
@@ -199,8 +254,13 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
         w->format = TC_WEIGHTS_SPARSE8;
         w->data = &sp;
         w->bytes = (uint32_t)((elements + 7) / 8);
+    } else if (pack == PACK_BLOCK || pack == PACK_BLOCK_SCRATCH) {
+        w->format = TC_WEIGHTS_BLOCK8;
+        w->data = &bk;
+        w->bytes = pack_blocks(&bk, elements, oc);
     }
-    if (pack == PACK_PALETTE_SCRATCH || pack == PACK_SPARSE_SCRATCH) {
+    if (pack == PACK_PALETTE_SCRATCH || pack == PACK_SPARSE_SCRATCH ||
+        pack == PACK_BLOCK_SCRATCH) {
         fill(scratch_buf, elements, MAX_W);
         w->scratch = scratch_buf;
     }
@@ -703,6 +763,43 @@ int main(void)
         {"fc_sparse8_batch2_96to12", 96, 12, PACK_SPARSE, VAR_FC_BATCH2, 1,
          2},
     };
+    /* Block-pruned FC layers (TC_WEIGHTS_BLOCK8): the demo fc1 depth against
+     * the same dense twin fc_512to32 (test_runtime_arch.py bounds the
+     * ratio) with blocks of 16, 8 and 4 at 50 % kept, 25 % kept and all
+     * kept (the block scan's worst case); then row and depth tails, no
+     * bias, two batches, the AD model's depth 640, rows with every block
+     * dropped, a block of 32, set bits past a row's last block, and the
+     * fallbacks (blocks of 3 and 6, kept blocks off a word boundary). */
+    static const struct {
+        const char *name;
+        int32_t depth, rows, block;
+        int variant;
+        uint32_t dropped, period;
+        int32_t drop_rows, misalign;
+        int padding;
+    } fc_block[] = {
+        {"fc_512to32_block8", 512, 32, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block8_b8", 512, 32, 8, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block8_b4", 512, 32, 4, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block8_25pct", 512, 32, 16, 0, 3, 4, 0, 0, 0},
+        {"fc_512to32_block8_b4_25pct", 512, 32, 4, 0, 3, 4, 0, 0, 0},
+        {"fc_512to32_block8_all", 512, 32, 16, 0, 0, 1, 0, 0, 0},
+        {"fc_512to32_block8_b4_all", 512, 32, 4, 0, 0, 1, 0, 0, 0},
+        {"fc_block8_b8_200to30_tails", 200, 30, 8, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_b4_100to7_tails", 100, 7, 4, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_176to13_tails", 176, 13, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_no_bias_64to70", 64, 70, 16, VAR_NO_BIAS, 1, 2, 0, 0, 0},
+        {"fc_block8_b8_batch2_96to12", 96, 12, 8, VAR_FC_BATCH2, 1, 2, 0,
+         0, 0},
+        {"fc_block8_640to24", 640, 24, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_b8_dropped_rows_128to20", 128, 20, 8, 0, 1, 2, 3, 0, 0},
+        {"fc_block8_b32_256to16", 256, 16, 32, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_176to9_padding_bits", 176, 9, 16, 0, 1, 2, 0, 0, 1},
+        {"fc_block8_b8_200to5_padding_bits", 200, 5, 8, 0, 1, 2, 0, 0, 1},
+        {"fc_block8_b3_96to9_fallback", 96, 9, 3, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_b6_96to10_fallback", 96, 10, 6, 0, 1, 2, 0, 0, 0},
+        {"fc_block8_misaligned_128to12", 128, 12, 16, 0, 1, 2, 0, 1, 0},
+    };
     int failures = 0;
     int c;
 
@@ -906,9 +1003,32 @@ int main(void)
         failures += check_fc_packed(fc_packed[c].name, fc_packed[c].depth,
                                     fc_packed[c].rows, fc_packed[c].pack);
     }
+    for (c = 0; c < (int)(sizeof fc_block / sizeof fc_block[0]); ++c) {
+        variant = fc_block[c].variant;
+        block_size = fc_block[c].block;
+        sparse_zeros = fc_block[c].dropped;
+        sparse_period = fc_block[c].period;
+        block_drop_rows = fc_block[c].drop_rows;
+        block_misalign = fc_block[c].misalign;
+        block_padding = fc_block[c].padding;
+        failures += check_fc_packed(fc_block[c].name, fc_block[c].depth,
+                                    fc_block[c].rows, PACK_BLOCK);
+    }
     variant = 0;
     sparse_zeros = 1;
     sparse_period = 2;
+    block_drop_rows = 0;
+    block_misalign = 0;
+    block_padding = 0;
+    /* Block-pruned 1x1 convs: blocks of 4 through tc_weights_dot, blocks
+     * of 8 decoded into a scratch, and a padded layer (the general conv). */
+    block_size = 4;
+    failures += check_pw("pw_block8_16to12", c3, 12, 1, 0, PACK_BLOCK);
+    block_size = 8;
+    failures += check_pw("pw_block8_scratch_16to12", c3, 12, 2, 0,
+                         PACK_BLOCK_SCRATCH);
+    failures += check_pw("pw_padded_block8_16to8", c3, 8, 2, 1, PACK_BLOCK);
+    block_size = 16;
     tc_put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");
     return failures;
 }

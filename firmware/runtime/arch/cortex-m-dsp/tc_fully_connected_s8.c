@@ -8,10 +8,10 @@
  * of 8 up to TC_FC_WIDE_MAX and at least 4 rows (all the autoencoder's
  * layers), the input vector is widened once onto the stack and
  * hand-allocated assembly takes four rows per pass (tc_fc_rows_asm).
- * Fewer rows would not repay the widening. A shared palette or sparse
- * weights take the packed loops of tc_fc_packed_dsp.h; other weight
- * formats and nonzero weight zero points the shared loop with SMLAD dot
- * products.
+ * Fewer rows would not repay the widening. A shared palette, sparse or
+ * block-pruned weights take the packed loops of tc_fc_packed_dsp.h; other
+ * weight formats and nonzero weight zero points the shared loop with
+ * SMLAD dot products.
  * Same integer sums as the reference kernel; every output is written after
  * all the input reads of its row.
  */

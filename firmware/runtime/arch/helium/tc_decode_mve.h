@@ -116,11 +116,11 @@ static inline const tc_conv_params_t *tc_conv_decoded_mve(
     const int32_t row = p->kernel_h * p->kernel_w * p->input.c;
     const int32_t elements = row * p->output.c;
     const tc_weights_t *w = &p->weights;
-    if (w->scratch != NULL && w->format == TC_WEIGHTS_PALETTE4 &&
+    if (w->scratch != NULL && TC_WEIGHTS_IS(w, TC_WEIGHTS_PALETTE4) &&
         row % 2 == 0) {
         tc_palette4_decode_mve((const tc_palette4_t *)w->data, elements, row,
                                w->scratch);
-    } else if (w->scratch != NULL && w->format == TC_WEIGHTS_SPARSE8) {
+    } else if (w->scratch != NULL && TC_WEIGHTS_IS(w, TC_WEIGHTS_SPARSE8)) {
         tc_sparse8_decode_mve((const tc_sparse8_t *)w->data, elements,
                               w->scratch);
     } else {
