@@ -83,3 +83,20 @@ def test_verify_mismatch_exits_8_naming_the_layer(model_path: str, monkeypatch) 
     assert result.exit_code == 8
     assert json.loads(result.stdout)["bit_exact"] is False
     assert "first diverging layer: CONV_2D#0:conv2d" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_inspect_ranks_storage_for_the_board_core(tmp_path) -> None:
+    """Blocks of 8 at 50 %: kept blocks on a Cortex-M4 (0.89x dense), dense on the M55 (1.43x there)."""
+    path = tmp_path / "blocks.tflite"
+    path.write_bytes(keras_int8.convert_int8(keras_int8.block_dense((512,), (32,), 8, seed=5)))
+    picks = {}
+    for board in (None, "qemu-netduinoplus2", "qemu-mps3-an547"):
+        result = CliRunner().invoke(main, ["inspect", str(path), "--json", *(["--board", board] if board else [])])
+        assert result.exit_code == 0, result.output
+        layer = json.loads(result.stdout)["layers"][0]
+        picks[board] = (layer["weights_storage"], layer["weights_storage_reason"].split(":")[0])
+    assert picks == {None: ("block8", "balanced"), "qemu-netduinoplus2": ("block8", "balanced"),
+                     "qemu-mps3-an547": ("s8", "balanced (helium)")}
+    result = CliRunner().invoke(main, ["inspect", str(path), "--board", "no-such-board"])
+    assert result.exit_code != 0 and "unknown board 'no-such-board'" in result.stderr
+    assert "Traceback" not in result.stderr

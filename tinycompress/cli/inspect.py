@@ -12,7 +12,10 @@ _HELP = """Show the layers of an int8 MODEL.tflite as tinycompress compiles them
 Per layer: a short name (op#index:Keras layer, e.g. CONV_2D#0:conv2d),
 C kernel, shapes, MACs, constant bytes, how the weights are stored and
 why (--optimize), the arena bytes a packed layer decodes its weights into
-(scratch, counted in the arena), and where its output lives in the arena. Totals: MACs, weight bytes, the arena planned on the host
+(scratch, counted in the arena), and where its output lives in the arena.
+--optimize ranks the storage options with the Cortex-M4's kernel costs, or
+with those of --board's core (its kernel chain: cortex-m-dsp, helium or
+portable), as `export` and `run` do for that board. Totals: MACs, weight bytes, the arena planned on the host
 (arena_bytes), the arena TFLM needs for the same model (tflm_arena_bytes,
 from its print_allocations()) and, when arm-none-eabi-gcc is installed,
 code and flash bytes of a Cortex-M4 build. Piped to a file, the table is
@@ -22,6 +25,7 @@ plain text; --json keeps each layer's raw output tensor name in "tensor".
 Examples:
   tinycompress inspect out/model_int8.tflite
   tinycompress inspect out/model_int8.tflite --json | jq .arena_bytes
+  tinycompress inspect out/model_int8.tflite --board qemu-mps3-an547
 """
 
 
@@ -29,16 +33,21 @@ Examples:
 @click.argument("model", metavar="MODEL.tflite", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @optimize_option
-def command(model: str, as_json: bool, optimize: str) -> None:
+@click.option("--board", "-b", default=None, metavar="NAME",
+              help="Rank weight storage for this board's core (see `tinycompress boards`); default: a Cortex-M4.")
+def command(model: str, as_json: bool, optimize: str, board: str | None) -> None:
     from pathlib import Path
 
+    from tinycompress.codegen.storage import DEFAULT_ARCH
     from tinycompress.codegen.summary import summarize
+    from tinycompress.project.boards import get_board
     from tinycompress.tflite import read_model
     from tinycompress.tflite.reader import load_bytes
 
+    runtime_arch = get_board(board).runtime_arch if board else DEFAULT_ARCH
     data, what = load_bytes(Path(model))
     read_model(data, what)  # errors name the file; summarize() verifies again before TFLM sees the bytes
-    report = summarize(data, optimize=optimize).to_dict()
+    report = summarize(data, optimize=optimize, runtime_arch=runtime_arch).to_dict()
     if as_json:
         print_json(report)
         return
