@@ -55,15 +55,17 @@ def _tune_args(model: Path, space: Path, out: Path, *extra: str, trials: int = 4
 
 
 def _ray_processes() -> dict[int, str]:
-    """Running raylet and gcs_server processes (pid -> name), from /proc."""
+    """Running raylet, gcs_server and Ray worker (``ray::...``, trials among them) processes (pid -> name),
+    from /proc; zombies (exited, not yet reaped) do not count."""
     found: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 name = (entry / "comm").read_text().strip()
-            except OSError:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
                 continue
-            if name in RAY_PROGRAMS:
+            if (name in RAY_PROGRAMS or name.startswith("ray::")) and state != "Z":
                 found[int(entry.name)] = name
     return found
 
@@ -74,6 +76,37 @@ def _assert_no_ray_left(before: dict[int, str]) -> None:
     while (left := set(_ray_processes()) - set(before)) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not left, f"Ray processes left running: {[_ray_processes().get(pid) for pid in left]}"
+
+
+def test_a_trial_worker_exits_when_its_parent_dies(tmp_path: Path) -> None:
+    """A killed tune's trial workers must not go on with their trials (and publish trial folders) after it."""
+    worker = ("import sys, time; from tinycompress.tune.search import exit_with_parent; exit_with_parent(); "
+              "print('watching', flush=True); time.sleep(120)")
+    parent = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', sys.argv[1]], "
+              "stdout=subprocess.PIPE, text=True); child.stdout.readline(); print(child.pid, flush=True); "
+              "time.sleep(120)")
+    started = subprocess.Popen([sys.executable, "-c", parent, worker], stdout=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    child = 0
+    try:
+        child = int(started.stdout.readline())
+        started.kill()  # the parent dies; the child, in its own group, is not signalled
+        started.wait(10)
+        deadline = time.monotonic() + 20
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child), "the worker outlived its parent"
+    finally:
+        started.kill()
+        if child and _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _log(out: Path) -> list[dict]:

@@ -24,6 +24,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,11 +256,39 @@ def judge(record: dict[str, Any], budget: Budget, objective: str) -> dict[str, A
             "score": score(figures, misses, objective)}
 
 
+def exit_with_parent(poll: float = 0.2) -> None:
+    """End this process (``os._exit``) once its parent has died: a watcher thread, started once.
+
+    Ray runs each trial in a worker process of its own process group, started by the node's
+    raylet. When a tune is killed outright (``kill -9``, the OOM killer) its local Ray node goes
+    with it, but a busy worker only notices when it next talks to the raylet: for seconds it
+    went on with its trial and could publish that trial's folder into the output after the tune
+    was gone, or while a ``--resume`` was starting. Its QEMU dies with it (``project.qemu``).
+    """
+    global _watching
+    if _watching:
+        return
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tinycompress-parent-watch", daemon=True).start()
+    _watching = True
+
+
+_watching = False  # exit_with_parent's thread runs in this process
+
+
 def _run_trial(settings: _TrialSettings, config: dict[str, Any]) -> None:
     """One trial on a Ray worker: the whole chain with the proposed recipe, reported as a JSON record."""
     from ray import tune as ray_tune
 
     from tinycompress.run import run
+
+    exit_with_parent()
 
     trial_id = ray_tune.get_context().get_trial_id()
     point = {name: config[name] for name in sorted(config)}
