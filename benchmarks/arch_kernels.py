@@ -12,8 +12,9 @@ After each core's rows come the packed layers against their dense twins
 (same shape and data): convolutions decoded once into a scratch (issue 9
 bounds them at 1.15x), fully connected layers with one shared palette
 (bound 1.5x), sparse at 50, 25 and 12.5 % nonzeros, and block-pruned
-(TC_WEIGHTS_BLOCK8, bound 1.5x) with blocks of 16, 8 and 4 at 50 % kept,
-25 % kept and all kept.
+(TC_WEIGHTS_BLOCK8, bound 1.5x) and block-pruned and clustered
+(TC_WEIGHTS_BLOCK4, 4-bit indices, bound 1.5x) with blocks of 16, 8 and 4
+at 50 % kept, 25 % kept and all kept.
 
     .venv/bin/python benchmarks/arch_kernels.py [--json] [--targets cortex-m4-dsp,...]
 """
@@ -32,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "codegen"
 from test_runtime_arch import LINE, TARGETS, build_checker, run_checker  # noqa: E402
 
 # A packed case and the name of its dense twin: conv_..._palette4_scratch -> conv_..., and
-# fc_512to32_palette4_shared / fc_512to32_sparse8[_25pct] / fc_512to32_block8[_b4][_25pct|_all] -> fc_512to32.
+# fc_512to32_palette4_shared / fc_512to32_sparse8[_25pct] / fc_512to32_block{8,4}[_b4][_25pct|_all] -> fc_512to32.
 PACKED_TWIN = re.compile(r"_(?:palette4|sparse8)_scratch$|_palette4_shared$|_sparse8(?:_\d+pct)?$"
-                         r"|_block8(?:_b\d+)?(?:_\d+pct|_all)?$")
+                         r"|_block[84](?:_b\d+)?(?:_\d+pct|_all)?$")
 
 
 def measure(name: str) -> list[dict[str, object]]:

@@ -36,7 +36,7 @@ from tinycompress.project.build import build_project  # noqa: E402
 from tinycompress.project.export import export_project  # noqa: E402
 from tinycompress.project.model import ModelSources, model_sources_from_tflite  # noqa: E402
 
-ALL_FORMATS = 0xF  # TC_FORMAT_ALL of tc_runtime.h: the runtime's default
+ALL_FORMATS = 0x1F  # TC_FORMAT_ALL of tc_runtime.h: the runtime's default
 BOARDS = ("qemu-netduinoplus2", "qemu-mps3-an547", "qemu-riscv32")
 # name -> (int8 .tflite, --optimize objective)
 MODELS: dict[str, tuple[Callable[[], bytes], str]] = {

@@ -316,6 +316,151 @@ def test_block_pruned_dense_is_block8_and_bit_exact_with_tflm(name: str) -> None
     assert result.bit_exact and result.samples == 8
 
 
+def _clustered_blocked(rng: np.random.Generator, units: int, depth: int, block: int, keep: float) -> np.ndarray:
+    """``_blocked`` weights on 15 nonzero values shared by the whole tensor (plus 0): a clustered,
+    block-pruned Dense quantised per tensor."""
+    values = np.array([-127, -90, -64, -45, -32, -16, -8, 8, 16, 32, 45, 64, 90, 110, 127])
+    mask = np.repeat(rng.random((units, depth // block)) < keep, block, axis=1)
+    return (values[rng.integers(0, 15, (units, depth))] * mask).astype(np.int8)
+
+
+def _unpack_block4(packed: packing.Block4, units: int, depth: int) -> np.ndarray:
+    """The dense weights, read back from the packed arrays as tc_runtime.h lays out TC_WEIGHTS_BLOCK4."""
+    bitmap, per_row = np.frombuffer(packed.bitmap, np.uint8), (depth // packed.block + 7) // 8
+    indices, half = np.frombuffer(packed.indices, np.uint8), packed.block // 2
+    assert bitmap.size == units * per_row and packed.palette.shape == (16,) and packed.palette.dtype == np.int8
+    dense = np.zeros((units, depth), np.int8)
+    offset = 0
+    for c in range(units):
+        assert offset == packed.channel_start[c]  # bytes of indices
+        for k in range(depth // packed.block):
+            if bitmap[c * per_row + k // 8] >> (k % 8) & 1:
+                for j, byte in enumerate(indices[offset:offset + half]):  # element 2j low nibble, 2j + 1 high
+                    dense[c, k * packed.block + 2 * j] = packed.palette[byte & 0xF]
+                    dense[c, k * packed.block + 2 * j + 1] = packed.palette[byte >> 4]
+                offset += half
+    assert offset == indices.size
+    return dense
+
+
+@pytest.mark.parametrize(("units", "depth", "block"), [(32, 512, 16), (7, 40, 8), (5, 12, 4), (3, 72, 2)])
+def test_block4_packing_round_trips_in_the_header_layout(units: int, depth: int, block: int) -> None:
+    rng = np.random.default_rng(units)
+    weights = _clustered_blocked(rng, units, depth, block, 0.5)
+    weights[0] = 0  # a row with every block dropped
+    weights[-1, :block] = [0] * (block - 1) + [8]  # a kept block may hold zeros
+    packed = packing.pack_block4(weights, block)
+    assert packed is not None and packed.block == block
+    assert np.array_equal(_unpack_block4(packed, units, depth), weights)
+    kept = int(np.any(weights.reshape(units, -1, block), axis=2).sum())
+    assert packed.kept_blocks == kept and packed.channel_start.dtype == np.uint32
+    assert packed.nbytes == units * ((depth // block + 7) // 8) + kept * block // 2 + 4 * units + 16
+    assert packed.bitmap == packing.pack_block8(weights, block).bitmap  # BLOCK8's bitmap, bit for bit
+    assert packing.pack_block4(weights[:, :-1], block) is None  # the row must be whole blocks
+    rows = weights[:, :depth // 6 * 6]  # whole blocks of 3
+    assert packing.pack_block8(rows, 3) is not None and packing.pack_block4(rows, 3) is None  # odd: half bytes
+    weights.flat[:17] = np.arange(1, 18)  # 17 values: no shared 16-entry palette
+    assert packing.pack_block4(weights, block) is None
+
+
+def _all_fc_options(weights: np.ndarray, runtime_arch: str = "cortex-m-dsp") -> dict[str, StorageOption]:
+    """Every storage of a FULLY_CONNECTED layer (one batch), as codegen offers them."""
+    palette, block8, block4 = (packing.pack_palette4(weights, 0), packing.best_block8(weights),
+                               packing.best_block4(weights))
+    sizes = {"s8": weights.size, "palette4": None if palette is None else palette.nbytes,
+             "sparse8": packing.pack_sparse8(weights).nbytes, "block8": None if block8 is None else block8.nbytes,
+             "block4": None if block4 is None else block4.nbytes}
+    return {o.storage: o for o in storage_options(
+        "fc", weights.size, weights.size, sizes, fc_packed=fc_packed(weights), fc_blocks=fc_blocks(weights),
+        fc_blocks4=fc_blocks(weights, indices=True), runtime_arch=runtime_arch)}
+
+
+def test_block_pruned_clustered_fc_takes_4bit_kept_blocks_and_unclustered_stays_block8() -> None:
+    """The demo's fc1 (512 -> 64) at 50 % kept blocks of 16 on 15 shared values: block4 is about half
+    block8's bytes, the fewest of all, and costs block8 plus the 4-bit decode of the kept weights;
+    the same layer unclustered has no block4."""
+    rng = np.random.default_rng(6)
+    clustered = _clustered_blocked(rng, 64, 512, 16, 0.5)
+    options = _all_fc_options(clustered)
+    assert set(options) == {"s8", "palette4", "sparse8", "block8", "block4"}
+    sizes = {name: option.flash_bytes for name, option in options.items()}
+    assert sizes["block4"] < sizes["palette4"] < sizes["block8"] < sizes["sparse8"] < sizes["s8"]
+    rows = 64 * 4 + 64 * 4  # bitmap (32 blocks a row) and row starts, as block8's
+    assert sizes["block4"] == (sizes["block8"] - rows) // 2 + rows + 16  # half the kept bytes, plus the palette
+    cost = {name: option.instructions for name, option in options.items()}
+    assert cost["block8"] < cost["s8"] < cost["palette4"] and cost["block4"] < cost["palette4"]
+    assert fc_blocks(clustered, indices=True).block == 16
+    picks = {objective: choose_storage(list(options.values()), objective) for objective in OBJECTIVES}
+    assert picks["size"].storage == "block4" and picks["speed"].storage == "block8"
+    assert picks["size"].reason.endswith(f"blocks of 16, {packing.best_block4(clustered).kept_blocks:,} of 2,048 kept")
+    # The 4-bit decode costs 1.35x / 1.19x / 1.17x block8 on the M4 / M55 / RV32
+    # (fc_512to32_block4), past balanced's 1.15x of the fastest: balanced keeps block8 on every core.
+    assert 1.15 * cost["block8"] < cost["block4"] < 1.1 * cost["s8"]
+    assert picks["balanced"].storage == "block8"
+    for arch in ("helium", "portable"):
+        options = _all_fc_options(clustered, arch)
+        assert choose_storage(list(options.values()), "size", arch).storage == "block4", arch
+        assert choose_storage(list(options.values()), "balanced", arch).storage == "block8", arch
+    plain = _blocked(rng, 64, 512, 16, 0.5)
+    assert packing.best_block4(plain) is None and fc_blocks(plain, indices=True) is None
+    options = _all_fc_options(plain)
+    assert "block4" not in options
+    assert {choose_storage(list(options.values()), objective).storage for objective in OBJECTIVES} == {"block8"}
+
+
+# (input shape, units, block, dropped unit): as BLOCK8_CASES, clustered (kept weights on 15 values
+# shared by the tensor, quantised per tensor): blocks of 16 / 8 / 4 chosen by the packer (a depth of 36
+# takes none of 8), output depths not a multiple of 4, a row with every block dropped, two batches, a
+# depth past the fast loops' 1,024.
+BLOCK4_CASES = {
+    "b16": ((512,), (32,), 16, False),
+    "b8_tail": ((40,), (7,), 8, True),
+    "b4_rows": ((36,), (9,), 4, True),
+    "batch2": ((2, 48), (6,), 16, False),
+    "deep": ((1_040,), (3,), 16, False),
+}
+
+
+@pytest.mark.needs_tools("gcc")
+@pytest.mark.parametrize("name", sorted(BLOCK4_CASES))
+def test_block_pruned_clustered_dense_is_block4_and_bit_exact_with_tflm(name: str) -> None:
+    """Block-pruned and clustered Dense layers quantised per tensor, stored as kept blocks of 4-bit
+    indices (size) and run by the host build's FULLY_CONNECTED, give TFLM's bytes; the instruction
+    estimate scales the layer by the ratio its reason gives."""
+    from tinycompress.codegen.costmodel import packed_ratio
+
+    shape, units, block, dropped = BLOCK4_CASES[name]
+    seed = sorted(BLOCK4_CASES).index(name)
+    keras = keras_int8.block_dense(shape, units, block, seed=seed, dropped_unit=dropped, clustered=True)
+    tflite = keras_int8.convert_int8(keras, per_channel=False)
+    model = read_model(tflite)
+    gen = generate(model, optimize="size")
+    assert [layer.storage for layer in gen.layers] == ["block4"]
+    assert f"blocks of {block}," in gen.layers[0].storage_reason
+    code = gen.files["model.c"]
+    assert "TC_WEIGHTS_BLOCK4" in code and "tc_block4_t" in code and f".block = {block}," in code
+    assert gen.weight_formats == 0x11  # dense int8 and TC_FORMAT_BLOCK4
+    priced = float(re.search(r"~([\d.]+)x s8 instructions", gen.layers[0].storage_reason).group(1))
+    assert packed_ratio(model, gen.layers[0]) == pytest.approx(priced, abs=0.006)
+    result = verify_generated(tflite, gen, random_inputs(shape, 8, seed))
+    assert result.bit_exact and result.samples == 8
+
+
+def test_every_storage_has_its_runtime_format_bit() -> None:
+    """Each storage's bit is its TC_FORMAT_* of tc_runtime.h, together TC_FORMAT_ALL, and a project
+    given no generated model's mask (ModelSources' default) compiles every format in."""
+    from tinycompress.codegen.emit import WEIGHT_FORMAT_BITS
+    from tinycompress.project.model import ModelSources
+    from tinycompress.resources import runtime_dir
+
+    header = (runtime_dir() / "include" / "tc_runtime.h").read_text()
+    for storage, bit in WEIGHT_FORMAT_BITS.items():
+        assert f"#define TC_FORMAT_{storage.upper()} (1u << {bit.bit_length() - 1})" in header
+    every = int(re.search(r"#define TC_FORMAT_ALL (0x[0-9A-F]+)u", header).group(1), 16)
+    assert sum(WEIGHT_FORMAT_BITS.values()) == every == 0x1F
+    assert ModelSources.__dataclass_fields__["weight_formats"].default == every
+
+
 def _fc_options(weights: np.ndarray, runtime_arch: str) -> list[StorageOption]:
     """A FULLY_CONNECTED layer's options (one batch) costed for the ``runtime_arch`` kernels."""
     packed = packing.best_block8(weights)

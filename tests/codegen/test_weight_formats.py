@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.host, pytest.mark.needs_tools("gcc")]
 
 RUNTIME = Path(__file__).resolve().parents[2] / "firmware" / "runtime"
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
-ALL_FORMATS, DENSE, PALETTE4, SPARSE8, BLOCK8 = 0xF, 0x1, 0x2, 0x4, 0x8  # TC_FORMAT_* of tc_runtime.h
+ALL_FORMATS, DENSE, PALETTE4, SPARSE8, BLOCK8, BLOCK4 = 0x1F, 0x1, 0x2, 0x4, 0x8, 0x10  # TC_FORMAT_* of tc_runtime.h
 TC_OK, TC_ERR_UNSUPPORTED = 0, 3
 M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 M55 = ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard")
@@ -110,6 +110,11 @@ class Block8(ctypes.Structure):
                 ("block", ctypes.c_int32)]
 
 
+class Block4(ctypes.Structure):
+    _fields_ = [("bitmap", ctypes.c_void_p), ("indices", ctypes.c_void_p), ("channel_start", ctypes.c_void_p),
+                ("palette", ctypes.c_void_p), ("block", ctypes.c_int32)]
+
+
 def _fc_library(folder: Path, formats: int) -> ctypes.CDLL:
     """The host FULLY_CONNECTED kernel (the host chain's file) built with the mask ``formats``."""
     source = next(path for path in host_runtime_sources() if path.name == "tc_fully_connected_s8.c")
@@ -121,7 +126,8 @@ def _fc_library(folder: Path, formats: int) -> ctypes.CDLL:
 
 def test_a_compiled_out_format_is_refused_not_computed(tmp_path: Path) -> None:
     """The same packed layers run with every format compiled in, and give TC_ERR_UNSUPPORTED
-    (output untouched) in a dense-only build; dense weights run in both."""
+    (output untouched) in a dense-only build, block4 alone in a build without TC_FORMAT_BLOCK4;
+    dense weights run in all."""
     rows, depth = 2, 8
     keep = []  # the C structs point into these arrays
 
@@ -132,22 +138,28 @@ def test_a_compiled_out_format_is_refused_not_computed(tmp_path: Path) -> None:
     palette = Palette4(array(list(range(-8, 8)) * rows), array([0x10, 0x32, 0x54, 0x76] * rows), 0)
     sparse = Sparse8(array([0b10000001] * rows, np.uint8), array([3, -2] * rows), array([0, 2], np.uint32))
     block = Block8(array([0b01] * rows, np.uint8), array([1, 2, 3, 4] * rows), array([0, 4], np.uint32), 4)
+    block4 = Block4(array([0b10] * rows, np.uint8), array([0x10, 0x32] * rows, np.uint8), array([0, 2], np.uint32),
+                    array(list(range(-8, 8))), 4)
     layers = {"s8": Weights(0, array([1] * rows * depth), rows * depth, None),
               "palette4": Weights(1, ctypes.addressof(palette), rows * depth // 2, None),
               "sparse8": Weights(2, ctypes.addressof(sparse), rows, None),
-              "block8": Weights(3, ctypes.addressof(block), rows, None)}
+              "block8": Weights(3, ctypes.addressof(block), rows, None),
+              "block4": Weights(4, ctypes.addressof(block4), rows, None)}
     requant = Requant(array([1 << 30], np.int32), array([0], np.int32), 0)
     x = np.arange(depth, dtype=np.int8)
-    for formats, packed_status in ((ALL_FORMATS, TC_OK), (DENSE, TC_ERR_UNSUPPORTED)):
+    packed = set(layers) - {"s8"}
+    for formats, refused in ((ALL_FORMATS, set()), (DENSE, packed), (ALL_FORMATS & ~BLOCK4, {"block4"})):
         fc = _fc_library(tmp_path, formats).tc_fully_connected_s8
         for name, weights in layers.items():
             out = np.full(rows, 99, np.int8)
             params = FullyConnected(1, depth, rows, 0, 0, 0, -128, 127, weights, None, requant)
             status = fc(ctypes.byref(params), x.ctypes.data_as(ctypes.c_void_p),
                         out.ctypes.data_as(ctypes.c_void_p))
-            assert status == (TC_OK if name == "s8" else packed_status), (hex(formats), name)
+            assert status == (TC_ERR_UNSUPPORTED if name in refused else TC_OK), (hex(formats), name)
             if status != TC_OK:
                 assert (out == 99).all(), name
+            elif name == "block4":  # block 1 kept: palette -8..-5 times x 4..7, -138, halved by the requant
+                assert (out == -69).all(), out
 
 
 def _arm_object(source: str, cpu: tuple[str, ...], formats: int, folder: Path) -> dict[str, int]:
@@ -170,7 +182,7 @@ def test_a_dense_build_compiles_out_the_packed_fc_loops(source: str, cpu: tuple[
                                                         tmp_path: Path) -> None:
     full = _arm_object(source, cpu, ALL_FORMATS, tmp_path)
     dense = _arm_object(source, cpu, DENSE, tmp_path)
-    assert {"tc_fc_pal_batch", "tc_fc_sparse_batch", "tc_fc_block_batch"} <= set(full)
+    assert {"tc_fc_pal_batch", "tc_fc_sparse_batch", "tc_fc_block_batch", "tc_fc_block4_batch"} <= set(full)
     assert not [name for name in dense if PACKED_SYMBOL.search(name)], sorted(dense)
     assert sum(full.values()) - sum(dense.values()) >= saved
 

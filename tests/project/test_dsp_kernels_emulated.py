@@ -150,25 +150,27 @@ def test_packed_dense_layers_match_tflm(board_name: str, tmp_path: Path, monkeyp
 
 
 # (board, clustered): a Dense 512 -> 32 -> 10 with half of its runs of 16 input weights zeroed, plain
-# (per-channel int8), and with its kept weights on 15 shared values (per-tensor int8: the shared
-# palette is also offered, and is larger and slower), on every core.
+# (per-channel int8: kept blocks, block8, which balanced takes on every core), and with its kept weights
+# on 15 shared values (per-tensor int8: kept blocks of 4-bit indices, block4, half block8's bytes, which
+# size takes; balanced keeps block8, block4 costing more than 1.15x it on every core).
 BLOCK_RUNS = [(board, clustered) for board in sorted(BOARDS) for clustered in (False, True)]
 
 
 @pytest.mark.parametrize(("board_name", "clustered"), BLOCK_RUNS)
 def test_block_pruned_dense_matches_tflm(board_name: str, clustered: bool, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A block-pruned Dense stored as kept blocks (balanced picks them: smaller and faster than
-    dense): each core's FULLY_CONNECTED runs them and gives TFLM's bytes."""
+    """A block-pruned Dense stored as kept blocks (int8, or 4-bit indices when clustered): each core's
+    FULLY_CONNECTED runs them and gives TFLM's bytes."""
     from keras_int8 import block_dense, convert_int8
 
     tflite = tmp_path / "block_dense.tflite"
     model = block_dense((512,), (32, 10), 16, clustered=clustered)
     tflite.write_bytes(convert_int8(model, samples=16, per_channel=not clustered))
     monkeypatch.setenv("HOME", str(tmp_path))  # PlatformIO must not touch the user's home
-    model = model_sources_from_tflite(tflite, runtime_arch=get_board(board_name).runtime_arch, optimize="balanced")
-    assert model.weights_storage[0]["storage"] == "block8"
-    assert "TC_WEIGHTS_BLOCK8" in model.files["model.c"] and ".block = 16," in model.files["model.c"]
+    objective, storage = ("size", "block4") if clustered else ("balanced", "block8")
+    model = model_sources_from_tflite(tflite, runtime_arch=get_board(board_name).runtime_arch, optimize=objective)
+    assert model.weights_storage[0]["storage"] == storage
+    assert f"TC_WEIGHTS_{storage.upper()}" in model.files["model.c"] and ".block = 16," in model.files["model.c"]
     assert_device_equals_tflm(model, tflite, board_name, tmp_path)
 
 

@@ -9,9 +9,10 @@ call. The coefficients are fitted per kernel chain (``runtime_arch``) by
 ``benchmarks/calibrate_cost_model.py`` on per-layer instruction counts
 measured under QEMU ``-icount`` (``benchmarks/device_latency.py``, ``run``
 and ``demo`` reports) and stored in ``cost_model.json`` beside this
-module, with the fit's error. The benchmark models carry dense weights, so a layer whose
-weights are packed (palette, sparse, kept blocks) gets its dense estimate scaled by the
-packed/dense ratio of the storage ranking model (:mod:`codegen.storage`) of the same chain.
+module, with the fit's error. The benchmark models carry dense weights, so a
+layer whose weights are packed (palette, sparse, kept blocks of int8 or of 4-bit
+indices) gets its dense estimate scaled by the packed/dense ratio of the
+storage ranking model (:mod:`codegen.storage`) of the same chain.
 
 A path with no calibration data (a kernel none of the measured models ran)
 gets no estimate, and then neither does the model: the estimate is never a
@@ -182,11 +183,12 @@ def packed_ratio(model: Model, info: LayerInfo, runtime_arch: str = DEFAULT_ARCH
     if info.storage in ("-", "s8"):
         return 1.0
     weights = model.tensors[model.operators[info.node].inputs[1]]
-    fc = info.op == "FULLY_CONNECTED"
+    dense, fc = weights.array(), info.op == "FULLY_CONNECTED"
     options = storage_options(_PACKED_KINDS[info.op], info.macs, weights.size,
                               {"s8": weights.size, info.storage: weights.size}, scratch=info.scratch_bytes > 0,
-                              fc_packed=fc_packed(weights.array()) if fc else None,
-                              fc_blocks=fc_blocks(weights.array()) if fc and info.storage == "block8" else None,
+                              fc_packed=fc_packed(dense) if fc else None,
+                              fc_blocks=fc_blocks(dense) if fc and info.storage == "block8" else None,
+                              fc_blocks4=fc_blocks(dense, indices=True) if fc and info.storage == "block4" else None,
                               runtime_arch=runtime_arch)
     cost = {option.storage: option.instructions for option in options}
     if info.storage not in cost or not cost.get("s8"):

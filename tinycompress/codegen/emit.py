@@ -29,7 +29,7 @@ ALIGN = 4  # every activation starts on a word: word loads in optimised kernels 
 _TYPE_MACROS = {"int8": "TC_TYPE_INT8", "float32": "TC_TYPE_FLOAT32"}
 # A layer's weight storage -> its TC_FORMAT_* bit of TC_WEIGHT_FORMATS (tc_runtime.h: bit n is
 # tc_weight_format_t value n); a build links only the decode code of the formats in its mask.
-WEIGHT_FORMAT_BITS = {"s8": 1 << 0, "palette4": 1 << 1, "sparse8": 1 << 2, "block8": 1 << 3}
+WEIGHT_FORMAT_BITS = {"s8": 1 << 0, "palette4": 1 << 1, "sparse8": 1 << 2, "block8": 1 << 3, "block4": 1 << 4}
 
 
 def weight_formats(storages: Iterable[str]) -> int:

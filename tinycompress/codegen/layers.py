@@ -20,7 +20,7 @@ import numpy as np
 from tinycompress.codegen import fixedpoint, packing, quantization
 from tinycompress.codegen.cgen import Raw
 from tinycompress.codegen.overlap import gap_from_reads, window_reads
-from tinycompress.codegen.storage import (DEFAULT_ARCH, DEFAULT_OBJECTIVE, FcBlocks, choose_storage, fc_packed,
+from tinycompress.codegen.storage import (DEFAULT_ARCH, DEFAULT_OBJECTIVE, block_costs, choose_storage, fc_packed,
                                           storage_options)
 from tinycompress.errors import UnsupportedError
 from tinycompress.tflite.ir import Model, Operator, Tensor
@@ -44,7 +44,7 @@ class Layer:
     arrays: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)  # suffix -> (dtype, values)
     structs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     kernel: str | None = None
-    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8", "block8" or "-"
+    storage: str = "-"  # how the layer's weights are stored: "s8", "palette4", "sparse8", "block8", "block4" or "-"
     storage_reason: str = ""  # why the storage objective picked it (storage.choose_storage)
     scratch: int = 0  # arena bytes the kernel decodes packed weights into ({scratch}), 0 for none
     macs: int = 0  # multiply-accumulates (or elements touched) per inference, for reports
@@ -197,21 +197,24 @@ def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
              sparse_ok: bool) -> dict[str, Any]:
     """The storage the objective ``c.optimize`` picks among those the kernel accepts: dense
     int8, 4-bit palette indices (clustered weights), bitmap + nonzeros (pruned weights; FC and
-    1x1 conv only) or kept blocks (block-pruned weights; FC only, the layers tfmot prunes in
-    blocks); see codegen.storage. A packed conv may get a decode scratch in the arena."""
+    1x1 conv only) or kept blocks, int8 or 4-bit palette indices (block-pruned weights, clustered
+    too; FC only, the layers tfmot prunes in blocks); see codegen.storage. A packed conv may get a
+    decode scratch in the arena."""
     dense = w.array()
     palette = packing.pack_palette4(dense, channel_axis)
     sparse = packing.pack_sparse8(dense) if sparse_ok and dense.any() else None
     blocks = packing.best_block8(dense) if kind == "fc" and dense.any() else None
+    blocks4 = packing.best_block4(dense) if kind == "fc" and dense.any() else None
     sizes = {"s8": dense.size,
              "palette4": palette.nbytes if palette is not None else None,
              "sparse8": sparse.nbytes if sparse is not None else None,
-             "block8": blocks.nbytes if blocks is not None else None}
+             "block8": blocks.nbytes if blocks is not None else None,
+             "block4": blocks4.nbytes if blocks4 is not None else None}
     macs = c.out.size * (dense.size // dense.shape[channel_axis])
     options = storage_options(kind, macs, dense.size, sizes, scratch=c.scratch_ok,
                               fc_packed=fc_packed(dense) if kind == "fc" else None,
-                              fc_blocks=None if blocks is None else FcBlocks(blocks.block, blocks.kept_blocks,
-                                                                             blocks.runs, dense.shape[-1]),
+                              fc_blocks=None if blocks is None else block_costs(blocks, dense.shape[-1]),
+                              fc_blocks4=None if blocks4 is None else block_costs(blocks4, dense.shape[-1]),
                               runtime_arch=c.runtime_arch)
     choice = choose_storage(options, c.optimize, c.runtime_arch)
     layer.storage, layer.storage_reason, layer.scratch = choice.storage, choice.reason, choice.scratch_bytes
@@ -238,6 +241,15 @@ def _weights(c: Ctx, layer: Layer, w: Tensor, kind: str, channel_axis: int,
         layer.structs["w"] = ("tc_block8_t", {"bitmap": Raw("{bm}"), "values": Raw("{kb}"),
                                               "channel_start": Raw("{rs}"), "block": blocks.block})
         return {"format": Raw("TC_WEIGHTS_BLOCK8"), "data": Raw("&{w}"), "bytes": len(blocks.bitmap)}
+    if layer.storage == "block4" and blocks4 is not None:
+        layer.arrays["bm"] = ("uint8", np.frombuffer(blocks4.bitmap, np.uint8))
+        layer.arrays["idx"] = ("uint8", np.frombuffer(blocks4.indices, np.uint8))
+        layer.arrays["rs"] = ("uint32", blocks4.channel_start)
+        layer.arrays["pal"] = ("int8", blocks4.palette)
+        layer.structs["w"] = ("tc_block4_t", {"bitmap": Raw("{bm}"), "indices": Raw("{idx}"),
+                                              "channel_start": Raw("{rs}"), "palette": Raw("{pal}"),
+                                              "block": blocks4.block})
+        return {"format": Raw("TC_WEIGHTS_BLOCK4"), "data": Raw("&{w}"), "bytes": len(blocks4.bitmap)}
     layer.arrays["w"] = ("int8", dense)
     return {"format": Raw("TC_WEIGHTS_S8"), "data": Raw("{w}"), "bytes": w.size}
 

@@ -1,4 +1,5 @@
-"""Packed weight formats of the runtime (see tc_runtime.h): 4-bit palette, sparse bitmap and kept blocks.
+"""Packed weight formats of the runtime (see tc_runtime.h): 4-bit palette, sparse bitmap and kept blocks
+(int8, or 4-bit palette indices).
 
 Which one a layer gets is the storage objective's choice (``codegen.storage``);
 these functions only pack and report the flash each form takes.
@@ -7,6 +8,7 @@ these functions only pack and report the flash each form takes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -103,9 +105,9 @@ def pack_sparse8(weights: np.ndarray) -> Sparse8:
     return Sparse8(bitmap, rows[nonzero].astype(np.int8), starts)
 
 
-# Block sizes codegen tries for TC_WEIGHTS_BLOCK8, largest first: the kernels run a kept block as
-# one dense SIMD loop, so a larger block is faster; BLOCK8_SLACK is how many more bytes a larger
-# block may take than the smallest packing and still be preferred.
+# Block sizes codegen tries for TC_WEIGHTS_BLOCK8 and BLOCK4, largest first: the kernels run a kept
+# block as one dense SIMD loop, so a larger block is faster; BLOCK8_SLACK is how many more bytes a
+# larger block may take than the smallest packing and still be preferred.
 BLOCK8_SIZES = (16, 8, 4)
 BLOCK8_SLACK = 1.03
 
@@ -149,9 +151,66 @@ def best_block8(weights: np.ndarray) -> Block8 | None:
     """The BLOCK8 packing a FULLY_CONNECTED layer's weights ``[units, depth]`` would take: the
     fewest bytes among BLOCK8_SIZES, the largest block within BLOCK8_SLACK of them; None when no
     block size divides the depth or none takes fewer bytes than the dense weights."""
-    packed = [p for p in (pack_block8(weights, block) for block in BLOCK8_SIZES) if p is not None]
+    return _best_block([pack_block8(weights, block) for block in BLOCK8_SIZES], weights.size)
+
+
+@dataclass(frozen=True)
+class Block4:
+    """A weight tensor packed for TC_WEIGHTS_BLOCK4 (see tc_runtime.h): Block8's bitmap, kept
+    blocks as 4-bit indices into one 16-value palette."""
+
+    bitmap: bytes  # as Block8.bitmap
+    indices: bytes  # kept blocks in dense order, ``block / 2`` bytes each, low nibble first
+    channel_start: np.ndarray  # uint32 [channels]: byte offset of each row's first kept block in indices
+    palette: np.ndarray  # int8 [16], shared by every row; unused entries are 0
+    block: int
+    runs: int  # as Block8.runs
+
+    @property
+    def kept_blocks(self) -> int:
+        return 2 * len(self.indices) // self.block
+
+    @property
+    def nbytes(self) -> int:
+        """Flash the packed form takes: bitmap, indices, row starts and palette (as ``Block8.nbytes``
+        and ``Palette4.nbytes``)."""
+        return len(self.bitmap) + len(self.indices) + 4 * int(self.channel_start.size) + int(self.palette.size)
+
+
+def pack_block4(weights: np.ndarray, block: int) -> Block4 | None:
+    """Pack int8 weights ``[channels, row...]`` as ``pack_block8`` does, each kept weight as the
+    index of its value in one palette; None when the tensor has more than 16 distinct values (it
+    is not clustered, or is quantised per channel), ``block`` is odd (a kept block must fill whole
+    bytes) or the row is not a multiple of ``block``."""
+    w = np.asarray(weights, dtype=np.int8)
+    values = np.unique(w)
+    if values.size > 16 or block < 2 or block % 2:
+        return None
+    blocks = pack_block8(w, block)
+    if blocks is None:
+        return None
+    palette = np.zeros(16, np.int8)
+    palette[: values.size] = values
+    codes = np.searchsorted(values, blocks.values).astype(np.uint8)
+    return Block4(blocks.bitmap, _nibbles(codes), blocks.channel_start // 2, palette, block, blocks.runs)
+
+
+def best_block4(weights: np.ndarray) -> Block4 | None:
+    """The BLOCK4 packing of a FULLY_CONNECTED layer's weights ``[units, depth]``, chosen among
+    BLOCK8_SIZES as ``best_block8`` chooses; None when the weights take no BLOCK4 packing or none
+    takes fewer bytes than the dense weights."""
+    return _best_block([pack_block4(weights, block) for block in BLOCK8_SIZES], weights.size)
+
+
+_Blocks = TypeVar("_Blocks", Block8, Block4)
+
+
+def _best_block(candidates: list[_Blocks | None], dense_bytes: int) -> _Blocks | None:
+    """The fewest-bytes packing of ``candidates`` (largest block first), the largest block within
+    BLOCK8_SLACK of it; None when there is none or it is not smaller than ``dense_bytes``."""
+    packed = [p for p in candidates if p is not None]
     if not packed:
         return None
     fewest = min(p.nbytes for p in packed)
     best = next(p for p in packed if p.nbytes <= BLOCK8_SLACK * fewest)
-    return best if best.nbytes < weights.size else None
+    return best if best.nbytes < dense_bytes else None

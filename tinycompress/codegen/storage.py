@@ -16,7 +16,12 @@ block-pruned Dense (``[prune] block``) also takes kept blocks (``block8``,
 the kernels skip the others and run their dense SIMD loop on each kept one,
 so at 50 % kept blocks of 16 the layer is both smaller and faster than dense
 (``KernelCosts.fc_block``: per kept weight, per kept block, per run of kept
-blocks, per row). CONV_2D
+blocks, per row). Clustered as well (at most 16 values in the tensor, which a
+clustered Dense quantised per tensor has), its kept blocks can be 4-bit
+indices into one shared palette (``block4``, ``packing.best_block4``): about
+half block8's bytes, for the 4-bit decode of the kept weights
+(``KernelCosts.fc_block4``: 1.2-1.35x block8 at 50 % kept blocks of 16, so
+``size`` takes it and ``balanced`` keeps block8). CONV_2D
 reuses each weight at every output pixel, so a packed CONV_2D gets a
 *decode scratch* instead: an arena region (planned like an activation,
 alive during that layer only) where the kernel decodes the dense tensor
@@ -55,6 +60,9 @@ Usage::
                               sizes={"s8": 32_768, "block8": packing.best_block8(pruned).nbytes},
                               fc_blocks=fc_blocks(pruned))  # int8 [64, 512], half its blocks of 16 zero
     choose_storage(options, "balanced").storage  # "block8": ~17,000 B, ~0.75x the dense instructions
+    options = storage_options(..., sizes={..., "block4": packing.best_block4(clustered).nbytes},
+                              fc_blocks4=fc_blocks(clustered, indices=True))  # the same, on 16 values
+    choose_storage(options, "size").storage  # "block4": ~8,700 B
     options = storage_options(..., runtime_arch="helium")  # costed for a Cortex-M55 board's kernels
     choose_storage(options, "balanced", runtime_arch="helium").reason  # "balanced (helium): ..."
 """
@@ -91,6 +99,8 @@ class KernelCosts:
     fc_block: tuple[float, float, float, float, float, float]  # kept blocks: per kept weight, kept block,
     # run of kept blocks in a row, row, block of the bitmap (kept or not), call
     fc_block_generic: tuple[float, float]  # kept blocks on the generic path: per kept weight, kept block
+    fc_block4: tuple[float, float, float, float, float, float]  # kept blocks of 4-bit indices (block4), as fc_block
+    fc_block4_generic: tuple[float, float]  # and on the generic path, as fc_block_generic
     fc_palette_depth_step: int = FC_PACKED_DEPTH_STEP  # the shared-palette loop's depths: multiples of it,
     fc_palette_fallback: str | None = None  # the chain whose loop runs the other multiples of 8
     fc_block_max_depth: int | None = FC_PACKED_MAX_DEPTH  # deeper rows take the generic path (None: none)
@@ -126,6 +136,14 @@ class KernelCosts:
 # twins plus the checker's 640 -> 24, 64 -> 70, 200 -> 30, 176 -> 13 and two-batch cases, where
 # a per-call term and one per bitmap block appear); their generic paths (the same C as the M4's)
 # are the M4 figure times that core's count over the M4's on the checker layer named.
+# Kept blocks of 4-bit indices (TC_WEIGHTS_BLOCK4; fc_block4, the terms of fc_block), on each chain
+# fitted on the checker's fc_512to32_block4* twins (blocks of 16 / 8 / 4 at 50 % kept, blocks of 16
+# and 4 at 25 % and all kept) and its 640 -> 24, 200 -> 30, 176 -> 13 and 64 -> 70 cases, with the
+# kept blocks and runs of random masks of the same density; the generic path on its b2 / b6
+# fallbacks. At 50 % kept blocks of 16: 0.97x / 1.14x / 0.93x dense on the M4 / M55 / RV32, against
+# block8's 0.72x / 0.96x / 0.79x (the pair table or halfword gathers of the 4-bit decode), so
+# balanced keeps block8 and size takes block4. Within ~5 % of every case on the M4 and RV32; on
+# the M55 within 10 % of the 50 %-kept blocks of 16 and 8, within 20 % of the others.
 KERNEL_COSTS: dict[str, KernelCosts] = {
     "cortex-m-dsp": KernelCosts(
         per_mac={"conv": {"s8": 1.5, "palette4": 10.6, "sparse8": 18.9},
@@ -134,7 +152,8 @@ KERNEL_COSTS: dict[str, KernelCosts] = {
         decode_per_weight={"palette4": 6.7, "sparse8": 11.2},
         fc_palette_per_mac=1.75, fc_palette_per_call=1_600, fc_palette_per_output=0.0,
         fc_sparse_per_weight=0.57, fc_sparse_per_nonzero=6.96,
-        fc_block=(1.45, 1.5, 15.5, 40.0, 0.0, 0.0), fc_block_generic=(6.2, 23.0)),
+        fc_block=(1.45, 1.5, 15.5, 40.0, 0.0, 0.0), fc_block_generic=(6.2, 23.0),
+        fc_block4=(1.83, 1.8, 18.5, 86.0, 0.0, 2_020), fc_block4_generic=(11.9, 28.8)),
     # Cortex-M55 (qemu-mps3-an547; SysTick counts, ~31 instructions of resolution). Dense per MAC:
     # conv_demo_3x3_16to32 / pw_dscnn_64to64 0.23 / 0.255, dw_3x3_32ch 1.72, fc_512to32 0.29.
     # Generic paths x conv_3x3_palette4_6to5 and pw_palette4_16to12 (1.08, 1.04), pw_sparse8_16to12
@@ -156,6 +175,7 @@ KERNEL_COSTS: dict[str, KernelCosts] = {
         fc_palette_per_mac=0.29, fc_palette_per_call=470, fc_palette_per_output=41.0,
         fc_sparse_per_weight=0.47, fc_sparse_per_nonzero=6.97,
         fc_block=(0.15, 0.56, 3.6, 30.0, 0.99, 450), fc_block_generic=(5.8, 21.6),
+        fc_block4=(0.16, 0.55, 5.4, 31.5, 1.28, 578), fc_block4_generic=(7.7, 43.8),
         fc_palette_depth_step=32, fc_palette_fallback="cortex-m-dsp", fc_block_max_depth=None),
     # rv32imc (qemu-riscv32, minstret). Dense per MAC: conv_demo / pw_dscnn 3.67 / 3.93,
     # dw_3x3_32ch 10.3, fc_512to32 4.39. Generic paths x conv_3x3_palette4_6to5 and
@@ -172,7 +192,8 @@ KERNEL_COSTS: dict[str, KernelCosts] = {
         decode_per_weight={"palette4": 8.19, "sparse8": 8.22},
         fc_palette_per_mac=5.73, fc_palette_per_call=5_540, fc_palette_per_output=31.0,
         fc_sparse_per_weight=2.2, fc_sparse_per_nonzero=6.98,
-        fc_block=(4.9, 1.2, 41.0, 70.0, 1.4, 1_460), fc_block_generic=(7.0, 26.0)),
+        fc_block=(4.9, 1.2, 41.0, 70.0, 1.4, 1_460), fc_block_generic=(7.0, 26.0),
+        fc_block4=(5.73, 0.0, 47.7, 101.5, 0.98, 2_540), fc_block4_generic=(9.4, 29.5)),
 }
 SCRATCH_KINDS = ("conv",)  # kernels that decode into a scratch (tc_conv_decoded)
 
@@ -241,6 +262,7 @@ class FcBlocks:
     kept: int  # kept blocks over all rows
     runs: int  # runs of consecutive kept blocks within a row, over all rows
     depth: int  # input depth (row length)
+    indices: bool = False  # kept blocks of 4-bit palette indices (block4), not of int8 (block8)
 
     def describe(self, elements: int) -> str:
         """The packing for a reason line: "blocks of 16, 512 of 1,024 kept"."""
@@ -251,41 +273,51 @@ class FcBlocks:
         batches, units = macs // elements, elements // self.depth
         kept_weights = self.kept * self.block
         if costs.fc_block_max_depth is not None and self.depth > costs.fc_block_max_depth:
-            per_weight, per_block = costs.fc_block_generic
+            per_weight, per_block = costs.fc_block4_generic if self.indices else costs.fc_block_generic
             return batches * (kept_weights * per_weight + self.kept * per_block)
-        per_weight, per_block, per_run, per_row, per_bitmap_block, per_call = costs.fc_block
+        per_weight, per_block, per_run, per_row, per_bitmap_block, per_call = (
+            costs.fc_block4 if self.indices else costs.fc_block)
         return per_call + batches * (kept_weights * per_weight + self.kept * per_block + self.runs * per_run
                                      + units * per_row + elements // self.block * per_bitmap_block)
 
 
-def fc_blocks(weights: np.ndarray) -> FcBlocks | None:
+def fc_blocks(weights: np.ndarray, indices: bool = False) -> FcBlocks | None:
     """The FcBlocks of a FULLY_CONNECTED layer's int8 weights ``[units, depth]`` as codegen packs
-    them (``packing.best_block8``), None when it offers no block8 storage."""
-    packed = packing.best_block8(weights)
-    return None if packed is None else FcBlocks(packed.block, packed.kept_blocks, packed.runs, weights.shape[-1])
+    them (``packing.best_block8``; with ``indices``, ``packing.best_block4``), None when it offers
+    no block8 (block4) storage."""
+    packed = packing.best_block4(weights) if indices else packing.best_block8(weights)
+    return None if packed is None else block_costs(packed, weights.shape[-1])
+
+
+def block_costs(packed: packing.Block8 | packing.Block4, depth: int) -> FcBlocks:
+    """The FcBlocks of a kept-block packing of rows of ``depth`` weights."""
+    return FcBlocks(packed.block, packed.kept_blocks, packed.runs, depth, isinstance(packed, packing.Block4))
 
 
 def storage_options(kind: str, macs: int, elements: int, sizes: dict[str, int | None],
                     scratch: bool = True, fc_packed: FcPacked | None = None,
-                    fc_blocks: FcBlocks | None = None, runtime_arch: str = DEFAULT_ARCH) -> list[StorageOption]:
+                    fc_blocks: FcBlocks | None = None, fc_blocks4: FcBlocks | None = None,
+                    runtime_arch: str = DEFAULT_ARCH) -> list[StorageOption]:
     """Every storage a layer of ``kind`` ("conv", "depthwise", "fc") can take, with its cost.
 
     ``sizes`` maps a storage to its flash bytes, None when the weights cannot take it. With
     ``scratch``, a packed conv is decoded into a scratch of ``elements`` bytes and costs the dense
     kernel plus the decode; otherwise it runs the generic packed path. A FULLY_CONNECTED layer
     with ``fc_packed`` runs a shared palette or sparse weights through its packed loops, and
-    with ``fc_blocks`` its kept blocks ("block8", offered only then). Costs are those of the
-    ``runtime_arch`` kernel chain (KERNEL_COSTS)."""
+    with ``fc_blocks`` its kept blocks ("block8", offered only then), with ``fc_blocks4`` its kept
+    blocks of 4-bit indices ("block4", likewise). Costs are those of the ``runtime_arch`` kernel
+    chain (KERNEL_COSTS)."""
     costs = kernel_costs(runtime_arch)
     per_mac = costs.per_mac[kind]
     options = []
     for storage, flash in sizes.items():
         if flash is None:
             continue
-        if storage == "block8":
-            if kind == "fc" and fc_blocks is not None:
-                options.append(StorageOption(storage, flash, fc_blocks.instructions(macs, elements, costs),
-                                             detail=fc_blocks.describe(elements)))
+        if storage in ("block8", "block4"):
+            blocks = fc_blocks if storage == "block8" else fc_blocks4
+            if kind == "fc" and blocks is not None:
+                options.append(StorageOption(storage, flash, blocks.instructions(macs, elements, costs),
+                                             detail=blocks.describe(elements)))
             continue
         if storage not in per_mac:
             continue

@@ -140,7 +140,7 @@ class DeviceFigures:
     folding), ``macs`` (those layers'), ``weights_device_bytes`` (every
     constant as stored in flash: ``weights_bytes`` of ``tinycompress
     inspect``), ``weights_storage`` (layers per storage: s8, palette4,
-    sparse8, block8), ``arena_planned_bytes`` (the generated arena: the model's only
+    sparse8, block8, block4), ``arena_planned_bytes`` (the generated arena: the model's only
     RAM) and ``instructions_estimated`` (``estimate``'s total). All None
     when the C runtime cannot compile the model.
     """

@@ -32,8 +32,8 @@ class ModelSources:
     # Per weighted layer: name, storage, why the objective picked it, decode scratch bytes.
     weights_storage: tuple[dict[str, Any], ...] = ()
     # The TC_WEIGHT_FORMATS mask the runtime is built with (codegen's weight_formats): only the
-    # decode code of the formats the layers use is linked. Every format (0xF) unless told.
-    weight_formats: int = 0xF
+    # decode code of the formats the layers use is linked. Every format (0x1F, TC_FORMAT_ALL) unless told.
+    weight_formats: int = 0x1F
 
     def header(self) -> str:
         """The generated header the application includes."""

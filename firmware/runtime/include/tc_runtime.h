@@ -40,7 +40,9 @@
  *     TC_WEIGHTS_PALETTE4 (4-bit indices, for clustered models),
  *     TC_WEIGHTS_SPARSE8 (bitmap + nonzeros, for pruned models) or
  *     TC_WEIGHTS_BLOCK8 (bitmap of blocks + kept blocks, for
- *     block-pruned FULLY_CONNECTED and 1x1 CONV_2D). A new
+ *     block-pruned FULLY_CONNECTED and 1x1 CONV_2D) or TC_WEIGHTS_BLOCK4
+ *     (the same with 4-bit palette indices, block-pruned and clustered).
+ *     A new
  *     format adds a value, its TC_FORMAT_* bit (TC_WEIGHT_FORMATS) and a
  *     descriptor that `data` points to; kernels read weights through
  *     src/tc_weights.h, and one given a format it cannot use, or one the
@@ -57,7 +59,9 @@
  *                           pass), FC (4 rows per input load; block-
  *                           pruned rows as runs of kept blocks, 4 MACs
  *                           per pass: 0.80x dense at 50 % of blocks of
- *                           16 kept),
+ *                           16 kept; with 4-bit indices (BLOCK4) each
+ *                           index byte's weights from a byte table:
+ *                           0.92x),
  *                           a short exact requantisation (tc_out_c.h),
  *                           ADD (32-bit exact rescaling)
  *       arch/cortex-m-dsp/  Cortex-M4/M7/M33/M55, before portable: conv
@@ -66,7 +70,9 @@
  *                           rows per pass; block-pruned rows as CLZ-found
  *                           runs of kept blocks, 22 instructions per 16
  *                           MACs: 0.72x dense at 50 % of blocks of 16
- *                           kept), depthwise 3x3 with
+ *                           kept; BLOCK4 through the shared palette's
+ *                           table of SMLAD pairs, 29 per 16: 0.93x),
+ *                           depthwise 3x3 with
  *                           SMLABB/SMLATT channel lanes (the inner loops
  *                           in hand-allocated assembly), requantisation to
  *                           int8 in one SSAT, ADD with SMMLAR, average pool 4
@@ -76,7 +82,9 @@
  *                           MVE dot products (block-pruned rows of blocks
  *                           of 16, 8, 4 through a TBH per bitmap nibble:
  *                           0.95x dense at 50 % of blocks of 16 kept,
- *                           2.6x with blocks of 4); depthwise (8 channels per
+ *                           2.6x with blocks of 4; BLOCK4 runs decoded
+ *                           by a halfword gather of index-byte weight
+ *                           pairs: 1.14x); depthwise (8 channels per
  *                           vector, 3x3 unrolled), ADD, average pool and
  *                           MEAN on int32 lanes with the vector
  *                           requantisation of tc_requant_mve.h
@@ -137,7 +145,8 @@ typedef enum {
     TC_WEIGHTS_S8 = 0,        /* dense int8, layout given by the kernel */
     TC_WEIGHTS_PALETTE4 = 1,  /* 4-bit indices into 16-value palettes */
     TC_WEIGHTS_SPARSE8 = 2,   /* bitmap + nonzero int8 values (pruning) */
-    TC_WEIGHTS_BLOCK8 = 3     /* bitmap of blocks + kept blocks (block pruning) */
+    TC_WEIGHTS_BLOCK8 = 3,    /* bitmap of blocks + kept blocks (block pruning) */
+    TC_WEIGHTS_BLOCK4 = 4     /* as BLOCK8, kept blocks as 4-bit palette indices */
 } tc_weight_format_t;
 
 /* Which weight formats a build compiles in: TC_WEIGHT_FORMATS is a mask of
@@ -152,7 +161,8 @@ typedef enum {
 #define TC_FORMAT_PALETTE4 (1u << 1)
 #define TC_FORMAT_SPARSE8 (1u << 2)
 #define TC_FORMAT_BLOCK8 (1u << 3)
-#define TC_FORMAT_ALL 0xFu
+#define TC_FORMAT_BLOCK4 (1u << 4)
+#define TC_FORMAT_ALL 0x1Fu
 #ifndef TC_WEIGHT_FORMATS
 #define TC_WEIGHT_FORMATS TC_FORMAT_ALL
 #endif
@@ -163,12 +173,14 @@ typedef struct {
     const void *data;  /* TC_WEIGHTS_S8: const int8_t[elements];
                         * TC_WEIGHTS_PALETTE4: const tc_palette4_t *;
                         * TC_WEIGHTS_SPARSE8: const tc_sparse8_t *;
-                        * TC_WEIGHTS_BLOCK8: const tc_block8_t * */
+                        * TC_WEIGHTS_BLOCK8: const tc_block8_t *;
+                        * TC_WEIGHTS_BLOCK4: const tc_block4_t * */
     uint32_t bytes;    /* TC_WEIGHTS_S8: elements; TC_WEIGHTS_PALETTE4:
                         * bytes of `indices`, i.e. (elements + 1) / 2;
                         * TC_WEIGHTS_SPARSE8: bytes of `bitmap`, i.e.
-                        * (elements + 7) / 8; TC_WEIGHTS_BLOCK8: bytes of
-                        * `bitmap`, i.e. channels * ((row / block + 7) / 8) */
+                        * (elements + 7) / 8; TC_WEIGHTS_BLOCK8 and
+                        * TC_WEIGHTS_BLOCK4: bytes of `bitmap`, i.e.
+                        * channels * ((row / block + 7) / 8) */
     int8_t *scratch;   /* NULL, or (packed formats, CONV_2D) `elements`
                         * bytes of arena where a kernel with a fast path
                         * for dense weights decodes them once per call and
@@ -222,6 +234,23 @@ typedef struct {
     const uint32_t *channel_start;   /* [channels], in bytes of `values` */
     int32_t block;                   /* elements per block, >= 1 */
 } tc_block8_t;
+
+/* TC_WEIGHTS_BLOCK4: a block-pruned and clustered tensor quantised per
+ * tensor (FULLY_CONNECTED of a Dense pruned with [prune] block and
+ * clustered to at most 16 values): the bitmap is TC_WEIGHTS_BLOCK8's, and
+ * each kept block is block / 2 bytes of 4-bit indices into the one 16-value
+ * `palette` every row shares (element 2j of a kept block in the low nibble
+ * of its byte j, element 2j + 1 in the high one), so a weight takes half a
+ * byte and a dropped block none. channel_start[c] is the byte offset of
+ * channel c's first kept block in `indices`. `block` is even; supported
+ * where TC_WEIGHTS_BLOCK8 is, with the weight zero point 0. */
+typedef struct {
+    const uint8_t *bitmap;           /* [channels][(row / block + 7) / 8] */
+    const uint8_t *indices;          /* [kept blocks * block / 2] */
+    const uint32_t *channel_start;   /* [channels], in bytes of `indices` */
+    const int8_t *palette;           /* [16] */
+    int32_t block;                   /* elements per block, even, >= 2 */
+} tc_block4_t;
 
 /* Output requantisation of a conv / depthwise / fully connected layer.
  * per_channel = 1: one (multiplier, shift) per output channel;
@@ -332,7 +361,8 @@ typedef struct {
 
 /* The Cortex-M DSP and portable variants widen the input to int16 on the
  * stack (up to 2 KiB, input depths up to 1024); with a shared palette
- * (TC_WEIGHTS_PALETTE4, `shared`) they add a 1 KiB decoding table. */
+ * (TC_WEIGHTS_PALETTE4, `shared`) or TC_WEIGHTS_BLOCK4 they add a 1 KiB
+ * decoding table (the Helium one 768 bytes for TC_WEIGHTS_BLOCK4). */
 tc_status_t tc_fully_connected_s8(const tc_fully_connected_params_t *p,
                                   const int8_t *input, int8_t *output);
 

@@ -21,7 +21,8 @@ tc_fully_connected_check(const tc_fully_connected_params_t *p,
         return TC_ERR_ARG;
     }
     if ((p->weights.format == TC_WEIGHTS_SPARSE8 ||
-         p->weights.format == TC_WEIGHTS_BLOCK8) &&
+         p->weights.format == TC_WEIGHTS_BLOCK8 ||
+         p->weights.format == TC_WEIGHTS_BLOCK4) &&
         p->weights_zero_point != 0) {
         return TC_ERR_UNSUPPORTED;
     }

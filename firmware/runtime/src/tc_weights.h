@@ -26,8 +26,8 @@
 /* TC_OK if `w` holds `elements` weights of `channels` output channels in a
  * format the calling kernel can use. `rows` is nonzero when the kernel
  * reads each channel's weights as one contiguous row of elements /
- * channels (FULLY_CONNECTED, 1x1 CONV_2D), which TC_WEIGHTS_SPARSE8 and
- * TC_WEIGHTS_BLOCK8 need. A format this build leaves out
+ * channels (FULLY_CONNECTED, 1x1 CONV_2D), which TC_WEIGHTS_SPARSE8,
+ * TC_WEIGHTS_BLOCK8 and TC_WEIGHTS_BLOCK4 need. A format this build leaves out
  * (TC_WEIGHT_FORMATS) is TC_ERR_UNSUPPORTED. */
 static inline tc_status_t tc_weights_check(const tc_weights_t *w,
                                            int32_t elements, int32_t channels,
@@ -61,6 +61,22 @@ static inline tc_status_t tc_weights_check(const tc_weights_t *w,
         const int32_t row = elements / channels;
         if (bk->bitmap == NULL || bk->values == NULL ||
             bk->channel_start == NULL || bk->block < 1) {
+            return TC_ERR_ARG;
+        }
+        if (row * channels != elements || row % bk->block != 0) {
+            return TC_ERR_SHAPE;
+        }
+        return w->bytes == (uint32_t)(channels *
+                                      ((row / bk->block + 7) / 8))
+                   ? TC_OK
+                   : TC_ERR_SHAPE;
+    }
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK4) && rows) {
+        const tc_block4_t *bk = (const tc_block4_t *)w->data;
+        const int32_t row = elements / channels;
+        if (bk->bitmap == NULL || bk->indices == NULL ||
+            bk->channel_start == NULL || bk->palette == NULL ||
+            bk->block < 2 || bk->block % 2 != 0) {
             return TC_ERR_ARG;
         }
         if (row * channels != elements || row % bk->block != 0) {
@@ -119,6 +135,28 @@ static inline int32_t tc_block8_dot(const tc_block8_t *bk, int32_t channel,
     return acc;
 }
 
+/* tc_block8_dot for TC_WEIGHTS_BLOCK4: an index byte (two weights) at a
+ * time, blocks being even. */
+static inline int32_t tc_block4_dot(const tc_block4_t *bk, int32_t channel,
+                                    const int8_t *in, int32_t n,
+                                    int32_t in_zp)
+{
+    const int32_t blocks = n / bk->block;
+    const uint8_t *bits = bk->bitmap + channel * ((blocks + 7) / 8);
+    const uint8_t *two = bk->indices + bk->channel_start[channel];
+    int32_t acc = 0;
+    int32_t k, j;
+    for (k = 0; k < blocks; ++k, in += bk->block) {
+        if ((bits[k >> 3] >> (k & 7)) & 1u) {
+            for (j = 0; j < bk->block; j += 2, ++two) {
+                acc += bk->palette[*two & 0x0Fu] * ((int32_t)in[j] - in_zp) +
+                       bk->palette[*two >> 4] * ((int32_t)in[j + 1] - in_zp);
+            }
+        }
+    }
+    return acc;
+}
+
 /* The 16 palette values of output channel `channel`. */
 static inline const int8_t *tc_palette4_row(const tc_palette4_t *pal,
                                             int32_t channel)
@@ -135,8 +173,8 @@ static inline int32_t tc_palette4_at(const tc_palette4_t *pal, int32_t i,
 }
 
 /* Weight element i (dense layout) of output channel `channel`; not for
- * TC_WEIGHTS_SPARSE8 or TC_WEIGHTS_BLOCK8 (kernels using it pass rows = 0
- * to the check). */
+ * TC_WEIGHTS_SPARSE8, TC_WEIGHTS_BLOCK8 or TC_WEIGHTS_BLOCK4 (kernels
+ * using it pass rows = 0 to the check). */
 static inline int32_t tc_weight_at(const tc_weights_t *w, int32_t i,
                                    int32_t channel)
 {
@@ -159,7 +197,7 @@ static inline int32_t tc_dot_s8(const int8_t *w, const int8_t *in, int32_t n,
 }
 
 /* sum_j (w[start + j] - w_zp) * (in[j] - in_zp) for j < n, all weights of
- * output channel `channel` (for TC_WEIGHTS_SPARSE8 and TC_WEIGHTS_BLOCK8:
+ * output channel `channel` (for TC_WEIGHTS_SPARSE8 and the block formats:
  * its whole row, start = channel * n, w_zp 0, as tc_weights_check and the
  * kernels' checks enforced). */
 static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
@@ -175,6 +213,9 @@ static inline int32_t tc_weights_dot(const tc_weights_t *w, int32_t start,
                              in, n, in_zp);
     } else if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK8)) {
         acc = tc_block8_dot((const tc_block8_t *)w->data, channel, in, n,
+                            in_zp);
+    } else if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK4)) {
+        acc = tc_block4_dot((const tc_block4_t *)w->data, channel, in, n,
                             in_zp);
     } else if (TC_FORMAT_ON(TC_WEIGHTS_PALETTE4)) {
         /* An index byte at a time: two weights per load, no nibble test. */
@@ -241,6 +282,26 @@ static inline const int8_t *tc_weights_decode(const tc_weights_t *w,
                     value += block;
                 } else {
                     memset(out + i, 0, block);
+                }
+            }
+        }
+        return out;
+    }
+    if (TC_WEIGHTS_IS(w, TC_WEIGHTS_BLOCK4)) {
+        const tc_block4_t *bk = (const tc_block4_t *)w->data;
+        const int32_t blocks = row / bk->block;
+        int32_t channel, k, j;
+        for (channel = 0; i < elements; ++channel) {
+            const uint8_t *bits = bk->bitmap + channel * ((blocks + 7) / 8);
+            const uint8_t *two = bk->indices + bk->channel_start[channel];
+            for (k = 0; k < blocks; ++k, i += bk->block) {
+                if ((bits[k >> 3] >> (k & 7)) & 1u) {
+                    for (j = 0; j < bk->block; j += 2, ++two) {
+                        out[i + j] = bk->palette[*two & 0x0Fu];
+                        out[i + j + 1] = bk->palette[*two >> 4];
+                    }
+                } else {
+                    memset(out + i, 0, (size_t)bk->block);
                 }
             }
         }

@@ -159,14 +159,16 @@ static int report(const char *name, int32_t size, uint32_t ref_ticks,
 #define PACK_PALETTE_SHARED 5   /* TC_WEIGHTS_PALETTE4, one shared palette */
 #define PACK_BLOCK 6            /* TC_WEIGHTS_BLOCK8 (block pruning) */
 #define PACK_BLOCK_SCRATCH 7    /* the same, decoded once into a scratch */
+#define PACK_BLOCK4 8           /* TC_WEIGHTS_BLOCK4 (the same, clustered) */
+#define PACK_BLOCK4_SCRATCH 9   /* the same, decoded once into a scratch */
 
 /* PACK_SPARSE*: sparse_zeros weights in sparse_period are zeroed;
- * PACK_BLOCK*: sparse_zeros blocks of block_size weights in sparse_period
- * are dropped, and so are whole rows whose index is a multiple of
- * block_drop_rows (when nonzero); the kept blocks start block_misalign
- * bytes after a word boundary; with block_padding, the bits of each row's
- * last bitmap byte past its last block are set (kernels must ignore
- * them, as the reference does). */
+ * PACK_BLOCK* (PACK_BLOCK4* too): sparse_zeros blocks of block_size
+ * weights in sparse_period are dropped, and so are whole rows whose index
+ * is a multiple of block_drop_rows (when nonzero); the kept blocks start
+ * block_misalign bytes after a word boundary; with block_padding, the
+ * bits of each row's last bitmap byte past its last block are set
+ * (kernels must ignore them, as the reference does). */
 static uint32_t sparse_zeros = 1;
 static uint32_t sparse_period = 2;
 static int32_t block_size = 16;
@@ -210,6 +212,51 @@ static uint32_t pack_blocks(tc_block8_t *bk, int32_t elements, int32_t oc)
     return (uint32_t)(oc * bytes);
 }
 
+/* Keeps a random subset of the blocks of `oc` rows of `weights` as
+ * TC_WEIGHTS_BLOCK4 in *bk, as pack_blocks does, each kept weight replaced
+ * by the palette value its random low nibble picks, so that `weights`
+ * ends as the dense tensor *bk encodes; returns the bitmap bytes. */
+static uint32_t pack_blocks4(tc_block4_t *bk, int32_t elements, int32_t oc)
+{
+    const int32_t row = elements / oc;
+    const int32_t blocks = row / block_size;
+    const int32_t bytes = (blocks + 7) / 8;
+    uint8_t *indices = (uint8_t *)values_buf + block_misalign;
+    int32_t c, k, j, n = 0;
+
+    fill(palette_buf, 16, MAX_C * 16);
+    memset(bitmap_buf, 0, (size_t)(oc * bytes));
+    for (c = 0; c < oc; ++c) {
+        starts_buf[c] = (uint32_t)n;
+        for (k = 0; k < blocks; ++k) {
+            int8_t *src = weights + c * row + k * block_size;
+            if (rnd() % sparse_period < sparse_zeros ||
+                (block_drop_rows > 0 && c % block_drop_rows == 0)) {
+                memset(src, 0, (size_t)block_size);
+                continue;
+            }
+            bitmap_buf[c * bytes + (k >> 3)] |= (uint8_t)(1u << (k & 7));
+            for (j = 0; j < block_size; j += 2) {
+                const uint32_t lo = (uint32_t)src[j] & 15u;
+                const uint32_t hi = (uint32_t)src[j + 1] & 15u;
+                src[j] = palette_buf[lo];
+                src[j + 1] = palette_buf[hi];
+                indices[n++] = (uint8_t)(lo | hi << 4);
+            }
+        }
+        if (block_padding) {
+            bitmap_buf[c * bytes + bytes - 1] |=
+                (uint8_t)(0xFFu << (blocks % 8 != 0 ? blocks % 8 : 8));
+        }
+    }
+    bk->bitmap = bitmap_buf;
+    bk->indices = indices;
+    bk->channel_start = starts_buf;
+    bk->palette = palette_buf;
+    bk->block = block_size;
+    return (uint32_t)(oc * bytes);
+}
+
 /* Stores `elements` weights of `oc` rows (the random bytes of `weights`) in
  * w as `pack` says; the scratch is filled with garbage first, so a kernel
  * that reads it before decoding fails the comparison. */
@@ -219,6 +266,7 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
     static tc_palette4_t pal;
     static tc_sparse8_t sp;
     static tc_block8_t bk;
+    static tc_block4_t bk4;
     int32_t i, n = 0;
 
     w->format = TC_WEIGHTS_S8;
@@ -258,9 +306,13 @@ static void pack_weights(tc_weights_t *w, int32_t elements, int32_t oc,
         w->format = TC_WEIGHTS_BLOCK8;
         w->data = &bk;
         w->bytes = pack_blocks(&bk, elements, oc);
+    } else if (pack == PACK_BLOCK4 || pack == PACK_BLOCK4_SCRATCH) {
+        w->format = TC_WEIGHTS_BLOCK4;
+        w->data = &bk4;
+        w->bytes = pack_blocks4(&bk4, elements, oc);
     }
     if (pack == PACK_PALETTE_SCRATCH || pack == PACK_SPARSE_SCRATCH ||
-        pack == PACK_BLOCK_SCRATCH) {
+        pack == PACK_BLOCK_SCRATCH || pack == PACK_BLOCK4_SCRATCH) {
         fill(scratch_buf, elements, MAX_W);
         w->scratch = scratch_buf;
     }
@@ -501,6 +553,26 @@ static int check_dw(const char *name, tc_shape_t in, int32_t dm, int32_t k,
                   t2 - t1, s1, s2);
 }
 
+/* 1 (and a line saying so) unless the reference kernel gives out_ref
+ * again with p's weights as the dense tensor in `weights`: the packed
+ * reference path is held to the dense one, which the kernel tests hold to
+ * TFLM. Uses out_arch, already compared. */
+static int dense_differs(const char *name,
+                         const tc_fully_connected_params_t *p, int32_t size)
+{
+    tc_fully_connected_params_t dense = *p;
+    dense.weights.format = TC_WEIGHTS_S8;
+    dense.weights.data = weights;
+    dense.weights.bytes = (uint32_t)(p->input_depth * p->output_depth);
+    if (tc_ref_fully_connected_s8(&dense, input_buf, out_arch) == TC_OK &&
+        memcmp(out_arch, out_ref, (size_t)size) == 0) {
+        return 0;
+    }
+    tc_put(name);
+    tc_put(" packed reference differs from the dense one\n");
+    return 1;
+}
+
 /* An FC layer, weights stored as `pack` (a PACK_* value without scratch)
  * says. */
 static int check_fc_packed(const char *name, int32_t in_depth,
@@ -534,7 +606,9 @@ static int check_fc_packed(const char *name, int32_t in_depth,
     t1 = tc_port_timer_read();
     s2 = tc_fully_connected_s8(&p, input_buf, out_arch);
     t2 = tc_port_timer_read();
-    return report(name, p.batches * out_depth, t1 - t0, t2 - t1, s1, s2);
+    return report(name, p.batches * out_depth, t1 - t0, t2 - t1, s1, s2) +
+           (pack == PACK_BLOCK4 &&
+            dense_differs(name, &p, p.batches * out_depth));
 }
 
 static int check_fc(const char *name, int32_t in_depth, int32_t out_depth)
@@ -800,6 +874,43 @@ int main(void)
         {"fc_block8_b6_96to10_fallback", 96, 10, 6, 0, 1, 2, 0, 0, 0},
         {"fc_block8_misaligned_128to12", 128, 12, 16, 0, 1, 2, 0, 1, 0},
     };
+    /* Block-pruned and clustered FC layers (TC_WEIGHTS_BLOCK4), the same
+     * cases as fc_block (fields alike): blocks of 16, 8 and 4 against the
+     * dense twin, then tails, no bias, two batches, depth 640, dropped
+     * rows, blocks of 32 and 12, padding bits, kept blocks off a word
+     * boundary and the fallbacks (blocks of 2 and 6). */
+    static const struct {
+        const char *name;
+        int32_t depth, rows, block;
+        int variant;
+        uint32_t dropped, period;
+        int32_t drop_rows, misalign;
+        int padding;
+    } fc_block4[] = {
+        {"fc_512to32_block4", 512, 32, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block4_b8", 512, 32, 8, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block4_b4", 512, 32, 4, 0, 1, 2, 0, 0, 0},
+        {"fc_512to32_block4_25pct", 512, 32, 16, 0, 3, 4, 0, 0, 0},
+        {"fc_512to32_block4_b4_25pct", 512, 32, 4, 0, 3, 4, 0, 0, 0},
+        {"fc_512to32_block4_all", 512, 32, 16, 0, 0, 1, 0, 0, 0},
+        {"fc_512to32_block4_b4_all", 512, 32, 4, 0, 0, 1, 0, 0, 0},
+        {"fc_block4_b8_200to30_tails", 200, 30, 8, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_b4_100to7_tails", 100, 7, 4, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_176to13_tails", 176, 13, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_no_bias_64to70", 64, 70, 16, VAR_NO_BIAS, 1, 2, 0, 0, 0},
+        {"fc_block4_b8_batch2_96to12", 96, 12, 8, VAR_FC_BATCH2, 1, 2, 0,
+         0, 0},
+        {"fc_block4_640to24", 640, 24, 16, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_b8_dropped_rows_128to20", 128, 20, 8, 0, 1, 2, 3, 0, 0},
+        {"fc_block4_b32_256to16", 256, 16, 32, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_b12_192to10", 192, 10, 12, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_176to9_padding_bits", 176, 9, 16, 0, 1, 2, 0, 0, 1},
+        {"fc_block4_b8_200to5_padding_bits", 200, 5, 8, 0, 1, 2, 0, 0, 1},
+        {"fc_block4_b4_100to9_padding_bits", 100, 9, 4, 0, 1, 2, 0, 0, 1},
+        {"fc_block4_misaligned_128to12", 128, 12, 16, 0, 1, 2, 0, 1, 0},
+        {"fc_block4_b2_96to9_fallback", 96, 9, 2, 0, 1, 2, 0, 0, 0},
+        {"fc_block4_b6_96to10_fallback", 96, 10, 6, 0, 1, 2, 0, 0, 0},
+    };
     int failures = 0;
     int c;
 
@@ -1014,6 +1125,17 @@ int main(void)
         failures += check_fc_packed(fc_block[c].name, fc_block[c].depth,
                                     fc_block[c].rows, PACK_BLOCK);
     }
+    for (c = 0; c < (int)(sizeof fc_block4 / sizeof fc_block4[0]); ++c) {
+        variant = fc_block4[c].variant;
+        block_size = fc_block4[c].block;
+        sparse_zeros = fc_block4[c].dropped;
+        sparse_period = fc_block4[c].period;
+        block_drop_rows = fc_block4[c].drop_rows;
+        block_misalign = fc_block4[c].misalign;
+        block_padding = fc_block4[c].padding;
+        failures += check_fc_packed(fc_block4[c].name, fc_block4[c].depth,
+                                    fc_block4[c].rows, PACK_BLOCK4);
+    }
     variant = 0;
     sparse_zeros = 1;
     sparse_period = 2;
@@ -1028,6 +1150,14 @@ int main(void)
     failures += check_pw("pw_block8_scratch_16to12", c3, 12, 2, 0,
                          PACK_BLOCK_SCRATCH);
     failures += check_pw("pw_padded_block8_16to8", c3, 8, 2, 1, PACK_BLOCK);
+    /* The same with TC_WEIGHTS_BLOCK4: blocks of 4 through tc_weights_dot,
+     * blocks of 8 decoded into a scratch, the general conv. */
+    block_size = 4;
+    failures += check_pw("pw_block4_16to12", c3, 12, 1, 0, PACK_BLOCK4);
+    block_size = 8;
+    failures += check_pw("pw_block4_scratch_16to12", c3, 12, 2, 0,
+                         PACK_BLOCK4_SCRATCH);
+    failures += check_pw("pw_padded_block4_16to8", c3, 8, 2, 1, PACK_BLOCK4);
     block_size = 16;
     tc_put(failures == 0 ? "TC_ARCH_CHECK PASS\n" : "TC_ARCH_CHECK FAIL\n");
     return failures;

@@ -25,15 +25,23 @@
  *   22 instructions per 16 MACs with blocks of 16 (tc_fc_block16_asm and
  *   its siblings): 0.72x the dense layer at 50 % of blocks of 16 kept,
  *   1.31x with blocks of 4, 1.08x with every block of 16 kept.
+ * - Block-pruned and clustered (TC_WEIGHTS_BLOCK4, blocks of a multiple
+ *   of 4): the same runs over the input widened in element order, each
+ *   index byte through the shared palette's table (LDRB + LDR + SMLAD,
+ *   29 instructions per 16 MACs); blocks of exactly 4 a bitmap byte at
+ *   a time (tc_fc_block_nib_bytes_asm): 0.93x the dense layer at 50 % of
+ *   blocks of 16 kept, 1.16x / 1.37x with blocks of 8 / 4, 1.43x with
+ *   every block of 16 kept.
  *
  * The first two need an input depth that is a multiple of 8, up to
  * TC_FC_PACKED_MAX (each row's indices or bitmap start on a byte), the
- * block path a depth up to TC_FC_PACKED_MAX and word-aligned kept blocks
- * (the generator aligns its arrays; the loop reads them with LDRD); all
- * weights zero point 0. tc_fc_packed_dsp() returns 0 for anything else (a
- * per-channel palette, blocks of 3 or 6, too) and the caller takes the
- * generic loop. Same integer sums as the reference kernel; every output
- * is written after all the input reads of its batch.
+ * block paths a depth up to TC_FC_PACKED_MAX and, for TC_WEIGHTS_BLOCK8,
+ * word-aligned kept blocks (the generator aligns its arrays; the loop
+ * reads them with LDRD); all weights zero point 0. tc_fc_packed_dsp()
+ * returns 0 for anything else (a per-channel palette, blocks of 2, 3 or
+ * 6, too) and the caller takes the generic loop. Same integer sums as
+ * the reference kernel; every output is written after all the input
+ * reads of its batch.
  */
 #ifndef TC_FC_PACKED_DSP_H
 #define TC_FC_PACKED_DSP_H
@@ -440,6 +448,291 @@ tc_fc_block_batch(const tc_fully_connected_params_t *p,
     }
 }
 
+/* A row's state for the tc_fc_block_nib*_asm routines; the assembly
+ * relies on this layout. */
+typedef struct {
+    const uint8_t *idx;     /* 0: index bytes of the row's next kept block */
+    int32_t acc;            /* 4: the row's sum so far */
+    int32_t bs;             /* 8: widened input bytes per block, 2 * block */
+    const uint32_t *table;  /* 12: index byte -> its two weights */
+    int32_t bytes;          /* 16: tc_fc_block_nib_bytes_asm: bitmap bytes */
+    uint32_t last;          /* 20: the blocks of its last bitmap byte */
+} tc_fc_block_nib_job_t;
+/* Fails to compile if the layout the assembly assumes does not hold. */
+typedef char
+    tc_fc_block_nib_job_layout[offsetof(tc_fc_block_nib_job_t, last) == 20
+                                   ? 1
+                                   : -1];
+
+/* Index bytes i, i + 1 (at r3) against the next two input words (r1, the
+ * widened input in element order): LDRD, two LDRB, the table's pairs
+ * (r8), two SMLAD into r4; 7 instructions per 4 MACs. */
+#define TC_FC_B4_PAIR(i)                                                    \
+    "ldrd r9, r10, [r1], #8\n\t"                                            \
+    "ldrb r11, [r3, #" i "]\n\t"                                            \
+    "ldrb r12, [r3, #" i " + 1]\n\t"                                        \
+    "ldr r11, [r8, r11, lsl #2]\n\t"                                        \
+    "ldr r12, [r8, r12, lsl #2]\n\t"                                        \
+    "smlad r4, r11, r9, r4\n\t"                                             \
+    "smlad r4, r12, r10, r4\n\t"
+
+/* Index bytes i..i + 3 (at r3) against the next four input words (r1,
+ * one LDM): 13 instructions per 8 MACs. */
+#define TC_FC_B4_QUAD(i, i1, i2, i3)                                        \
+    "ldmia r1!, {r9, r10, r11, r12}\n\t"                                     \
+    "ldrb r2, [r3, #" i "]\n\t"                                             \
+    "ldrb r6, [r3, #" i1 "]\n\t"                                            \
+    "ldr r2, [r8, r2, lsl #2]\n\t"                                          \
+    "ldr r6, [r8, r6, lsl #2]\n\t"                                          \
+    "smlad r4, r2, r9, r4\n\t"                                              \
+    "smlad r4, r6, r10, r4\n\t"                                             \
+    "ldrb r2, [r3, #" i2 "]\n\t"                                            \
+    "ldrb r6, [r3, #" i3 "]\n\t"                                            \
+    "ldr r2, [r8, r2, lsl #2]\n\t"                                          \
+    "ldr r6, [r8, r6, lsl #2]\n\t"                                          \
+    "smlad r4, r2, r11, r4\n\t"                                             \
+    "smlad r4, r6, r12, r4\n\t"
+
+/* The routines below: job->acc += the kept blocks among the 32 of `bits`
+ * (bit k: block k; nonzero) times x, the widened input of block 0, their
+ * index bytes read from job->idx on. Registers: r0 bits, r1 input, r3
+ * indices, r4 sum, r5 input bytes per block, r7 end of the run, r8 table,
+ * r2, r6, r9..r12 scratch; the job stays at [sp]. The runs of kept
+ * blocks are found as in tc_fc_block16_asm (9 instructions per run), and
+ * each is one loop of 8 index bytes (16 MACs, 29 instructions) per pass,
+ * after a part pass of 2 and one of 4 bytes where the block size allows
+ * them. */
+#define TC_FC_B4_START                                                      \
+    "push {r2, r4-r11, lr}\n\t"                                             \
+    "ldm r2, {r3, r4, r5, r8}\n\t"                                          \
+    "rbit r0, r0\n"                                                         \
+    "1:\n\t"                                                                \
+    "clz r6, r0\n\t"                                                        \
+    "lsl r0, r0, r6\n\t"                                                    \
+    "mla r1, r6, r5, r1\n\t"                                                \
+    "mvn r6, r0\n\t"                                                        \
+    "clz r6, r6\n\t"                                                        \
+    "lsl r0, r0, r6\n\t"                                                    \
+    "mla r7, r6, r5, r1\n\t"
+
+/* 8 index bytes per pass until the run's end, then the next run or store
+ * the indices pointer and the sum and return. */
+#define TC_FC_B4_LOOP                                                       \
+    "3:\n\t"                                                                \
+    TC_FC_B4_QUAD("0", "1", "2", "3") TC_FC_B4_QUAD("4", "5", "6", "7")     \
+    "adds r3, r3, #8\n\t"                                                   \
+    "cmp r1, r7\n\t"                                                        \
+    "bne 3b\n"                                                              \
+    "5:\n\t"                                                                \
+    "cmp r0, #0\n\t"                                                        \
+    "bne 1b\n\t"                                                            \
+    "ldr r2, [sp]\n\t"                                                      \
+    "strd r3, r4, [r2]\n\t"                                                 \
+    "pop {r2, r4-r11, pc}\n\t"
+
+/* A part pass of 4 index bytes (32 input bytes) when bit 4 of the run's
+ * input bytes is set. */
+#define TC_FC_B4_PART4                                                      \
+    "sub r6, r7, r1\n\t"                                                    \
+    "tst r6, #16\n\t"                                                       \
+    "beq 4f\n\t"                                                            \
+    TC_FC_B4_QUAD("0", "1", "2", "3")                                       \
+    "adds r3, r3, #4\n"                                                     \
+    "4:\n\t"                                                                \
+    "cmp r1, r7\n\t"                                                        \
+    "beq 5f\n\t"
+
+/* Blocks of a multiple of 16. */
+__attribute__((naked)) static void
+tc_fc_block_nib16_asm(uint32_t bits __attribute__((unused)),
+                      const int16x2_t *x __attribute__((unused)),
+                      tc_fc_block_nib_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(TC_FC_B4_START TC_FC_B4_LOOP);
+}
+
+/* Blocks of a multiple of 8: a run of an odd number of 8-weight groups
+ * takes one first. */
+__attribute__((naked)) static void
+tc_fc_block_nib8_asm(uint32_t bits __attribute__((unused)),
+                     const int16x2_t *x __attribute__((unused)),
+                     tc_fc_block_nib_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(TC_FC_B4_START TC_FC_B4_PART4 TC_FC_B4_LOOP);
+}
+
+/* Blocks of a multiple of 4: a 4-weight group first if the run has an
+ * odd number of them, then as tc_fc_block_nib8_asm. */
+__attribute__((naked)) static void
+tc_fc_block_nib4_asm(uint32_t bits __attribute__((unused)),
+                     const int16x2_t *x __attribute__((unused)),
+                     tc_fc_block_nib_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        TC_FC_B4_START
+        "sub r6, r7, r1\n\t"
+        "tst r6, #8\n\t"
+        "beq 6f\n\t"
+        TC_FC_B4_PAIR("0")
+        "adds r3, r3, #2\n"
+        "6:\n\t"
+        TC_FC_B4_PART4 TC_FC_B4_LOOP);
+}
+
+/* Block k of a bitmap byte (r6) of blocks of 4, if kept: the N flag of
+ * a shift tests its bit, the inputs sit at a constant offset (8 * k) from
+ * the byte's first, its two index bytes follow at r3: 9 instructions, 2
+ * if dropped. */
+#define TC_FC_NIB4_BLOCK(k, shift, off)                                     \
+    "lsls r12, r6, #" shift "\n\t"                                          \
+    "bpl 2" k "f\n\t"                                                       \
+    "ldrd r9, r10, [r1, #" off "]\n\t"                                      \
+    "ldrb r11, [r3], #1\n\t"                                                \
+    "ldrb r12, [r3], #1\n\t"                                                \
+    "ldr r11, [r8, r11, lsl #2]\n\t"                                        \
+    "ldr r12, [r8, r12, lsl #2]\n\t"                                        \
+    "smlad r4, r11, r9, r4\n\t"                                             \
+    "smlad r4, r12, r10, r4\n"                                              \
+    "2" k ":\n\t"
+
+/* Four index bytes of a byte of eight kept blocks of 4, their inputs from
+ * r2 on (one LDM): 13 instructions per 8 MACs. */
+#define TC_FC_NIB4_FULL                                                     \
+    "ldmia r2!, {r9, r10, r11, r12}\n\t"                                    \
+    "ldrb r6, [r3], #1\n\t"                                                 \
+    "ldrb lr, [r3], #1\n\t"                                                 \
+    "ldr r6, [r8, r6, lsl #2]\n\t"                                          \
+    "ldr lr, [r8, lr, lsl #2]\n\t"                                          \
+    "smlad r4, r6, r9, r4\n\t"                                              \
+    "smlad r4, lr, r10, r4\n\t"                                             \
+    "ldrb r6, [r3], #1\n\t"                                                 \
+    "ldrb lr, [r3], #1\n\t"                                                 \
+    "ldr r6, [r8, r6, lsl #2]\n\t"                                          \
+    "ldr lr, [r8, lr, lsl #2]\n\t"                                          \
+    "smlad r4, r6, r11, r4\n\t"                                             \
+    "smlad r4, lr, r12, r4\n\t"
+
+/* Blocks of exactly 4: job->acc += the row's kept blocks (bitmap at
+ * `bitmap`, job->bytes bytes, the last masked with job->last) times x, a
+ * bitmap byte at a time: a byte of no kept block costs 11 instructions,
+ * one of eight 62, any other 28 plus 7 per kept block; runs of 4-weight
+ * blocks are too short to repay finding them (tc_fc_block_nib4_asm).
+ * Registers: r0 bitmap, r1 the byte's inputs, r3 indices, r4 sum, r5
+ * bytes left, r6 the byte, r7 job->last, r8 table, r2, r9..r12, lr
+ * scratch; the job stays at [sp]. */
+__attribute__((naked)) static void
+tc_fc_block_nib_bytes_asm(const uint8_t *bitmap __attribute__((unused)),
+                          const int16x2_t *x __attribute__((unused)),
+                          tc_fc_block_nib_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r2, r4-r11, lr}\n\t"
+        "ldm r2, {r3, r4}\n\t"
+        "ldr r8, [r2, #12]\n\t"
+        "ldrd r5, r7, [r2, #16]\n"
+        "1:\n\t"
+        "ldrb r6, [r0], #1\n\t"
+        "subs r5, r5, #1\n\t"
+        "it eq\n\t"
+        "andeq r6, r6, r7\n\t"
+        "cmp r6, #255\n\t"
+        "beq 3f\n\t"
+        "cmp r6, #0\n\t"
+        "beq 4f\n\t"
+        TC_FC_NIB4_BLOCK("0", "31", "0")
+        TC_FC_NIB4_BLOCK("1", "30", "8")
+        TC_FC_NIB4_BLOCK("2", "29", "16")
+        TC_FC_NIB4_BLOCK("3", "28", "24")
+        TC_FC_NIB4_BLOCK("4", "27", "32")
+        TC_FC_NIB4_BLOCK("5", "26", "40")
+        TC_FC_NIB4_BLOCK("6", "25", "48")
+        TC_FC_NIB4_BLOCK("7", "24", "56")
+        "b 4f\n"
+        "3:\n\t"
+        "mov r2, r1\n\t"
+        TC_FC_NIB4_FULL TC_FC_NIB4_FULL TC_FC_NIB4_FULL TC_FC_NIB4_FULL
+        "4:\n\t"
+        "add r1, r1, #64\n\t"
+        "cmp r5, #0\n\t"
+        "bne 1b\n\t"
+        "ldr r2, [sp]\n\t"
+        "strd r3, r4, [r2]\n\t"
+        "pop {r2, r4-r11, pc}\n\t");
+}
+
+/* One batch, block-pruned and clustered weights (TC_WEIGHTS_BLOCK4,
+ * blocks of a multiple of 4): the input widened once in element order, as
+ * for the shared palette; each row's kept blocks summed by
+ * tc_fc_block_nib_bytes_asm (blocks of 4) or, 32 bitmap bits at a time
+ * (the last word masked to the row's blocks), by the run routine for the
+ * block size (consecutive kept blocks are consecutive in both the indices
+ * and the input). */
+static __attribute__((noinline)) void
+tc_fc_block4_batch(const tc_fully_connected_params_t *p,
+                   const tc_out_stage_t *o, const uint32_t *table,
+                   const int8_t *in, int8_t *out)
+{
+    const tc_block4_t *bk = (const tc_block4_t *)p->weights.data;
+    const int32_t n = p->input_depth;
+    const int32_t blocks = n / bk->block;
+    const int32_t bytes = (blocks + 7) / 8;
+    const int32_t rows = p->output_depth;
+    const int16x2_t offset = tc_dup16(-p->input_zero_point);
+    void (*const word)(uint32_t, const int16x2_t *, tc_fc_block_nib_job_t *) =
+        bk->block % 16 == 0  ? tc_fc_block_nib16_asm
+        : bk->block % 8 == 0 ? tc_fc_block_nib8_asm
+                             : tc_fc_block_nib4_asm;
+    int16x2_t wide[TC_FC_PACKED_MAX / 2];
+    int32_t sum[TC_FC_PACKED_BLOCK];
+    int32_t j, k, r;
+
+    for (j = 0; j < n; j += 4) { /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
+        const uint32_t x = tc_load4(in + j);
+        const uint32_t even = (uint32_t)__sxtab16(offset, (int8x4_t)x);
+        const uint32_t odd = (uint32_t)tc_sxtab16_odd(offset, x);
+        wide[j / 2] = (int16x2_t)((even & 0xFFFFu) | (odd << 16));
+        wide[j / 2 + 1] = (int16x2_t)((odd & 0xFFFF0000u) | (even >> 16));
+    }
+    for (r = 0; r < rows; r += TC_FC_PACKED_BLOCK) {
+        const int32_t count = rows - r < TC_FC_PACKED_BLOCK
+                                  ? rows - r
+                                  : TC_FC_PACKED_BLOCK;
+        int32_t i;
+        for (i = 0; i < count; ++i) {
+            const uint8_t *bitmap = bk->bitmap + (r + i) * bytes;
+            tc_fc_block_nib_job_t job;
+            job.idx = bk->indices + bk->channel_start[r + i];
+            job.acc = p->bias != NULL ? p->bias[r + i] : 0;
+            job.bs = 2 * bk->block;
+            job.table = table;
+            if (bk->block == 4) {
+                job.bytes = bytes;
+                job.last = blocks % 8 != 0 ? (1u << (blocks % 8)) - 1u
+                                           : 0xFFu;
+                tc_fc_block_nib_bytes_asm(bitmap, wide, &job);
+                sum[i] = job.acc;
+                continue;
+            }
+            for (k = 0; k < blocks; k += 32, bitmap += 4) {
+                uint32_t bits = 0;
+                if (blocks - k >= 32) {
+                    bits = tc_load4((const int8_t *)bitmap);
+                } else { /* the row's last 1..31 blocks */
+                    for (j = 0; j < (blocks - k + 7) / 8; ++j) {
+                        bits |= (uint32_t)bitmap[j] << (8 * j);
+                    }
+                    bits &= (1u << (blocks - k)) - 1u;
+                }
+                if (bits != 0u) {
+                    word(bits, wide + k * bk->block / 2, &job);
+                }
+            }
+            sum[i] = job.acc;
+        }
+        tc_out_run_dsp(o, r, sum, count, out + r);
+    }
+}
+
 /* FULLY_CONNECTED through a packed path above if the layer has one: 1
  * when done (arguments already checked), 0 when the caller must take the
  * generic loop. */
@@ -452,11 +745,15 @@ static inline int tc_fc_packed_dsp(const tc_fully_connected_params_t *p,
         ((const tc_palette4_t *)p->weights.data)->shared;
     const int blocks = TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_BLOCK8) &&
                        p->weights_zero_point == 0 && tc_fc_block_fits(p);
+    const int blocks4 = TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_BLOCK4) &&
+                        ((const tc_block4_t *)p->weights.data)->block % 4 ==
+                            0 &&
+                        n <= TC_FC_PACKED_MAX;
     uint32_t table[256];
     tc_out_stage_t o;
     int32_t b;
 
-    if (!blocks &&
+    if (!blocks && !blocks4 &&
         (p->weights_zero_point != 0 || n % 8 != 0 || n > TC_FC_PACKED_MAX ||
          !(shared_palette ||
            TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_SPARSE8)))) {
@@ -467,6 +764,9 @@ static inline int tc_fc_packed_dsp(const tc_fully_connected_params_t *p,
     if (shared_palette) {
         tc_fc_pal_table(((const tc_palette4_t *)p->weights.data)->palette,
                         table);
+    } else if (blocks4) {
+        tc_fc_pal_table(((const tc_block4_t *)p->weights.data)->palette,
+                        table);
     }
     for (b = 0; b < p->batches; ++b) {
         if (shared_palette) {
@@ -475,6 +775,9 @@ static inline int tc_fc_packed_dsp(const tc_fully_connected_params_t *p,
         } else if (blocks) {
             tc_fc_block_batch(p, &o, input + b * n,
                               output + b * p->output_depth);
+        } else if (blocks4) {
+            tc_fc_block4_batch(p, &o, table, input + b * n,
+                               output + b * p->output_depth);
         } else {
             tc_fc_sparse_batch(p, &o, input + b * n,
                                output + b * p->output_depth);

@@ -17,7 +17,9 @@
  * multiply and an add. Block-pruned weights (TC_WEIGHTS_BLOCK8, blocks of
  * a multiple of 4, any depth up to TC_FC_PACKED_MAX) test a bit per
  * block, so a dropped block costs about 5 instructions, and run each kept
- * one as a dense loop of 4 MACs per pass.
+ * one as a dense loop of 4 MACs per pass; block-pruned and clustered ones
+ * (TC_WEIGHTS_BLOCK4, blocks of a multiple of 4) the same, each index
+ * byte's two weights from a 512-byte table built once per call.
  */
 #include "../../src/tc_fully_connected_common.h"
 #include "tc_dot_rows.h"
@@ -45,11 +47,11 @@
     } while (0)
 
 /* One batch with a shared palette; table[b] holds the two weights of
- * index byte b, low nibble first. */
-static void tc_fc_pal_batch(const tc_fully_connected_params_t *p,
-                            const tc_out_c_t *stage,
-                            const int16_t (*table)[2], const int8_t *in,
-                            int8_t *out)
+ * index byte b, low nibble first. The batch functions stay out of line,
+ * so their stack buffers never add up. */
+static __attribute__((noinline)) void
+tc_fc_pal_batch(const tc_fully_connected_params_t *p, const tc_out_c_t *stage,
+                const int16_t (*table)[2], const int8_t *in, int8_t *out)
 {
     const int32_t n = p->input_depth;
     const int32_t bytes = n / 2;
@@ -96,9 +98,9 @@ static void tc_fc_pal_batch(const tc_fully_connected_params_t *p,
     } while (0)
 
 /* One batch of sparse weights, a row at a time. */
-static void tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
-                               const tc_out_c_t *stage, const int8_t *in,
-                               int8_t *out)
+static __attribute__((noinline)) void
+tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
+                   const tc_out_c_t *stage, const int8_t *in, int8_t *out)
 {
     const tc_sparse8_t *sp = (const tc_sparse8_t *)p->weights.data;
     const int32_t n = p->input_depth;
@@ -134,71 +136,146 @@ static void tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
 /* Input k of a run of kept blocks (weights w, widened inputs x). */
 #define TC_FC_BLOCK_MAC(k) ((int32_t)w[k] * x[k])
 
+/* Index byte k of a run of kept blocks (TC_WEIGHTS_BLOCK4: indices w,
+ * widened inputs x) against its two inputs; nib[b] and nib[256 + b] are
+ * the weights of index byte b (a byte table: rv32 has no scaled index, so
+ * this saves a shift per byte over int16 pairs). */
+#define TC_FC_BLOCK4_MAC(k)                                                  \
+    (nib[w[k]] * x[2 * (k)] + nib[256 + w[k]] * x[2 * (k) + 1])
+
+/* Room for a row's runs of kept blocks, (first block, blocks) each: a row
+ * has at most 256 blocks and a run ends with its bitmap byte, so at most
+ * 4 runs a byte. As bytes, the stack frame stays small enough that the
+ * palette loop's slots keep their short offsets. */
+#define TC_FC_RUNS (2 * (TC_FC_PACKED_MAX / 8 + 1))
+
+/* The runs of kept blocks of the row whose bitmap (`bytes` bytes, the
+ * last masked with `last`) is at *bitmap, advanced past it, into `runs`;
+ * returns their end. About 4 instructions a block (a byte of eight kept
+ * blocks at once, joined to a run it continues). */
+static inline uint8_t *tc_fc_runs(const uint8_t **bitmap, int32_t bytes,
+                                  uint32_t last, uint8_t *runs)
+{
+    const uint8_t *bits_at = *bitmap;
+    const uint8_t *const first = runs;
+    int32_t k;
+    for (k = 0; k < bytes; ++k) {
+        uint32_t bits = *bits_at++ & (k + 1 < bytes ? 0xFFu : last);
+        uint32_t at = 8u * (uint32_t)k;
+        if (bits == 0xFFu) { /* eight kept blocks: one run, no walk */
+            if (runs != first && runs[-2] + runs[-1] == (int32_t)at &&
+                runs[-1] < 248u) {
+                runs[-1] = (uint8_t)(runs[-1] + 8u);  /* the run goes on */
+                continue;
+            }
+            runs[0] = (uint8_t)at;
+            runs[1] = 8u;
+            runs += 2;
+            continue;
+        }
+        while (bits != 0u) {
+            uint32_t len = 0;
+            for (; (bits & 1u) == 0u; bits >>= 1) {
+                ++at;
+            }
+            for (; (bits & 1u) != 0u; bits >>= 1) {
+                ++len;
+            }
+            runs[0] = (uint8_t)at;
+            runs[1] = (uint8_t)len;
+            runs += 2;
+            at += len;
+        }
+    }
+    *bitmap = bits_at;
+    return runs;
+}
+
+/* Bits of a row's last bitmap byte that stand for its blocks (the others
+ * are masked off). */
+static inline uint32_t tc_fc_last_bits(int32_t blocks)
+{
+    return blocks % 8 != 0 ? (1u << (blocks % 8)) - 1u : 0xFFu;
+}
+
 /* One batch of block-pruned weights (blocks of a multiple of 4), a row at
- * a time, in two passes: the row's bitmap into runs of kept blocks (first
- * block, blocks), about 4 instructions a block (a byte of eight kept
- * blocks at once), then each run as one loop of 4 MACs per pass. In one
+ * a time, in two passes: the row's bitmap into runs of kept blocks
+ * (tc_fc_runs), then each run as one loop of 4 MACs per pass. In one
  * pass the MAC loop's registers and the bitmap walk's do not fit rv32's,
  * and GCC spills 7 of them around every run (1.64x the dense layer with
  * every block of 4 kept, against 1.35x); unrolled by 8 it spills too. */
-static void tc_fc_block_batch(const tc_fully_connected_params_t *p,
-                              const tc_out_c_t *stage, const int8_t *in,
-                              int8_t *out)
+static __attribute__((noinline)) void
+tc_fc_block_batch(const tc_fully_connected_params_t *p,
+                  const tc_out_c_t *stage, const int8_t *in, int8_t *out)
 {
     const tc_block8_t *bk = (const tc_block8_t *)p->weights.data;
     const int32_t n = p->input_depth;
     const int32_t block = bk->block;
     const int32_t bytes = (n / block + 7) / 8;
-    /* Bits of the last byte past the row's last block: masked off. */
-    const uint32_t last = (n / block) % 8 != 0
-                              ? (1u << ((n / block) % 8)) - 1u
-                              : 0xFFu;
+    const uint32_t last = tc_fc_last_bits(n / block);
     const uint8_t *bitmap = bk->bitmap;
     int16_t wide[TC_FC_PACKED_MAX];
-    /* (first block, blocks) of each run: a row has at most 256 blocks
-     * and a run ends with its bitmap byte, so at most 4 runs a byte. As
-     * bytes, the stack frame stays small enough that the palette loop's
-     * slots keep their short offsets. */
-    uint8_t runs[2 * (TC_FC_PACKED_MAX / 8 + 1)];
-    int32_t j, o, k;
+    uint8_t runs[TC_FC_RUNS];
+    int32_t j, o;
 
     for (j = 0; j < n; ++j) {
         wide[j] = (int16_t)(in[j] - p->input_zero_point);
     }
     for (o = 0; o < p->output_depth; ++o) {
         const int8_t *w = bk->values + bk->channel_start[o];
+        const uint8_t *end = tc_fc_runs(&bitmap, bytes, last, runs);
         const uint8_t *run;
-        uint8_t *end = runs;
         int32_t acc = 0;
-        for (k = 0; k < bytes; ++k) {
-            uint32_t bits = *bitmap++ & (k + 1 < bytes ? 0xFFu : last);
-            uint32_t at = 8u * (uint32_t)k;
-            if (bits == 0xFFu) { /* eight kept blocks: one run, no walk */
-                end[0] = (uint8_t)at;
-                end[1] = 8u;
-                end += 2;
-                continue;
-            }
-            while (bits != 0u) {
-                uint32_t len = 0;
-                for (; (bits & 1u) == 0u; bits >>= 1) {
-                    ++at;
-                }
-                for (; (bits & 1u) != 0u; bits >>= 1) {
-                    ++len;
-                }
-                end[0] = (uint8_t)at;
-                end[1] = (uint8_t)len;
-                end += 2;
-                at += len;
-            }
-        }
         for (run = runs; run != end; run += 2) {
             const int16_t *x = wide + run[0] * block;
             const int8_t *stop = w + run[1] * block;
             for (; w != stop; w += 4, x += 4) {
                 acc += TC_FC_BLOCK_MAC(0) + TC_FC_BLOCK_MAC(1) +
                        TC_FC_BLOCK_MAC(2) + TC_FC_BLOCK_MAC(3);
+            }
+        }
+        out[o] = tc_out_c(stage, o, acc);
+    }
+}
+
+/* One batch of block-pruned and clustered weights (TC_WEIGHTS_BLOCK4,
+ * blocks of a multiple of 4) as tc_fc_block_batch, the two weights of
+ * each index byte from the table `nib`: four index bytes, 8 MACs, per
+ * pass, after one of two bytes if the run has an odd number of them. */
+static __attribute__((noinline)) void
+tc_fc_block4_batch(const tc_fully_connected_params_t *p,
+                   const tc_out_c_t *stage, const int8_t *nib,
+                   const int8_t *in, int8_t *out)
+{
+    const tc_block4_t *bk = (const tc_block4_t *)p->weights.data;
+    const int32_t n = p->input_depth;
+    const int32_t block = bk->block;
+    const int32_t bytes = (n / block + 7) / 8;
+    const uint32_t last = tc_fc_last_bits(n / block);
+    const uint8_t *bitmap = bk->bitmap;
+    int16_t wide[TC_FC_PACKED_MAX];
+    uint8_t runs[TC_FC_RUNS];
+    int32_t j, o;
+
+    for (j = 0; j < n; ++j) {
+        wide[j] = (int16_t)(in[j] - p->input_zero_point);
+    }
+    for (o = 0; o < p->output_depth; ++o) {
+        const uint8_t *w = bk->indices + bk->channel_start[o];
+        const uint8_t *end = tc_fc_runs(&bitmap, bytes, last, runs);
+        const uint8_t *run;
+        int32_t acc = 0;
+        for (run = runs; run != end; run += 2) {
+            const int16_t *x = wide + run[0] * block;
+            const uint8_t *stop = w + run[1] * (block / 2);
+            if (((stop - w) & 2) != 0) {
+                acc += TC_FC_BLOCK4_MAC(0) + TC_FC_BLOCK4_MAC(1);
+                w += 2;
+                x += 4;
+            }
+            for (; w != stop; w += 4, x += 8) {
+                acc += TC_FC_BLOCK4_MAC(0) + TC_FC_BLOCK4_MAC(1) +
+                       TC_FC_BLOCK4_MAC(2) + TC_FC_BLOCK4_MAC(3);
             }
         }
         out[o] = tc_out_c(stage, o, acc);
@@ -218,11 +295,18 @@ static int tc_fc_packed(const tc_fully_connected_params_t *p,
     const int blocks =
         TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_BLOCK8) &&
         ((const tc_block8_t *)p->weights.data)->block % 4 == 0;
-    int16_t table[256][2];
+    const int blocks4 =
+        TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_BLOCK4) &&
+        ((const tc_block4_t *)p->weights.data)->block % 4 == 0;
+    /* The shared palette's int16 pairs, or TC_WEIGHTS_BLOCK4's bytes. */
+    union {
+        int16_t pairs[256][2];
+        int8_t bytes[512];
+    } table;
     int32_t b, i;
 
     if (p->weights_zero_point != 0 || n > TC_FC_PACKED_MAX ||
-        !(blocks ||
+        !(blocks || blocks4 ||
           (n % 8 == 0 &&
            (shared_palette ||
             TC_WEIGHTS_IS(&p->weights, TC_WEIGHTS_SPARSE8))))) {
@@ -231,17 +315,26 @@ static int tc_fc_packed(const tc_fully_connected_params_t *p,
     if (shared_palette) {
         const int8_t *pal = ((const tc_palette4_t *)p->weights.data)->palette;
         for (i = 0; i < 256; ++i) {
-            table[i][0] = pal[i & 15];
-            table[i][1] = pal[i >> 4];
+            table.pairs[i][0] = pal[i & 15];
+            table.pairs[i][1] = pal[i >> 4];
+        }
+    } else if (blocks4) {
+        const int8_t *pal = ((const tc_block4_t *)p->weights.data)->palette;
+        for (i = 0; i < 256; ++i) {
+            table.bytes[i] = pal[i & 15];
+            table.bytes[256 + i] = pal[i >> 4];
         }
     }
     for (b = 0; b < p->batches; ++b) {
         if (shared_palette) {
-            tc_fc_pal_batch(p, stage, (const int16_t(*)[2])table,
+            tc_fc_pal_batch(p, stage, (const int16_t(*)[2])table.pairs,
                             input + b * n, output + b * p->output_depth);
         } else if (blocks) {
             tc_fc_block_batch(p, stage, input + b * n,
                               output + b * p->output_depth);
+        } else if (blocks4) {
+            tc_fc_block4_batch(p, stage, table.bytes, input + b * n,
+                               output + b * p->output_depth);
         } else {
             tc_fc_sparse_batch(p, stage, input + b * n,
                                output + b * p->output_depth);
