@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import click
 import numpy as np
@@ -214,32 +215,53 @@ def _blocked(rng: np.random.Generator, units: int, depth: int, block: int, keep:
     return (rng.integers(-127, 128, (units, depth)) * mask).astype(np.int8)
 
 
-def _unpack_block8(packed: packing.Block8, units: int, depth: int) -> np.ndarray:
-    """The dense weights, read back from the packed arrays as tc_runtime.h lays them out."""
+def _unpack_kept_blocks(packed: packing.Block8 | packing.Block4, units: int, depth: int, stored: np.ndarray,
+                        per_block: int, decode: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The dense weights of kept blocks, read back as tc_runtime.h lays them out: a row's bitmap bits
+    pick its blocks, each of ``per_block`` items of ``stored`` (from the row's channel_start) that
+    ``decode`` turns into the block's weights."""
     bitmap, per_row = np.frombuffer(packed.bitmap, np.uint8), (depth // packed.block + 7) // 8
     assert bitmap.size == units * per_row
     dense = np.zeros((units, depth), np.int8)
+    offset = 0
     for c in range(units):
-        offset = int(packed.channel_start[c])
+        assert offset == packed.channel_start[c]
         for k in range(depth // packed.block):
             if bitmap[c * per_row + k // 8] >> (k % 8) & 1:  # LSB first, each row from a byte
-                dense[c, k * packed.block:(k + 1) * packed.block] = packed.values[offset:offset + packed.block]
-                offset += packed.block
-        assert c + 1 == units or offset == packed.channel_start[c + 1]
+                dense[c, k * packed.block:(k + 1) * packed.block] = decode(stored[offset:offset + per_block])
+                offset += per_block
+    assert offset == stored.size
     return dense
+
+
+def _unpack_block8(packed: packing.Block8, units: int, depth: int) -> np.ndarray:
+    """The dense weights of TC_WEIGHTS_BLOCK8: each kept block's int8 values as they are."""
+    return _unpack_kept_blocks(packed, units, depth, packed.values, packed.block, lambda values: values)
+
+
+def _round_trip(weights: np.ndarray, block: int, last: int,
+                pack: Callable[[np.ndarray, int], packing.Block8 | packing.Block4 | None],
+                unpack: Callable[..., np.ndarray]) -> tuple[packing.Block8 | packing.Block4, int]:
+    """Packs ``weights`` with its first row all dropped and a last kept block of zeros ending in
+    ``last``, checks that ``unpack`` reads the same tensor back and that ``kept_blocks`` counts
+    the kept blocks; returns the packing and that count."""
+    units, depth = weights.shape
+    weights[0] = 0  # a row with every block dropped
+    weights[-1, :block] = [0] * (block - 1) + [last]  # a kept block may hold zeros
+    packed = pack(weights, block)
+    assert packed is not None and packed.block == block
+    assert np.array_equal(unpack(packed, units, depth), weights)
+    kept = int(np.any(weights.reshape(units, -1, block), axis=2).sum())
+    assert packed.kept_blocks == kept and packed.channel_start.dtype == np.uint32
+    return packed, kept
 
 
 @pytest.mark.parametrize(("units", "depth", "block"), [(32, 512, 16), (7, 40, 8), (5, 12, 4), (3, 72, 4)])
 def test_block8_packing_round_trips_in_the_header_layout(units: int, depth: int, block: int) -> None:
     rng = np.random.default_rng(units)
     weights = _blocked(rng, units, depth, block, 0.5)
-    weights[0] = 0  # a row with every block dropped
-    weights[-1, :block] = [0] * (block - 1) + [5]  # a kept block may hold zeros
-    packed = packing.pack_block8(weights, block)
-    assert packed is not None and packed.block == block
-    assert np.array_equal(_unpack_block8(packed, units, depth), weights)
-    kept = int(np.any(weights.reshape(units, -1, block), axis=2).sum())
-    assert packed.kept_blocks == kept and packed.values.dtype == np.int8 and packed.channel_start.dtype == np.uint32
+    packed, kept = _round_trip(weights, block, 5, packing.pack_block8, _unpack_block8)
+    assert packed.values.dtype == np.int8
     assert packed.nbytes == units * ((depth // block + 7) // 8) + kept * block + 4 * units
     assert packed.channel_start[0] == packed.channel_start[1] == 0
     assert packing.pack_block8(weights[:, :-2], block) is None  # the row must be whole blocks
@@ -326,34 +348,17 @@ def _clustered_blocked(rng: np.random.Generator, units: int, depth: int, block: 
 
 def _unpack_block4(packed: packing.Block4, units: int, depth: int) -> np.ndarray:
     """The dense weights, read back from the packed arrays as tc_runtime.h lays out TC_WEIGHTS_BLOCK4."""
-    bitmap, per_row = np.frombuffer(packed.bitmap, np.uint8), (depth // packed.block + 7) // 8
-    indices, half = np.frombuffer(packed.indices, np.uint8), packed.block // 2
-    assert bitmap.size == units * per_row and packed.palette.shape == (16,) and packed.palette.dtype == np.int8
-    dense = np.zeros((units, depth), np.int8)
-    offset = 0
-    for c in range(units):
-        assert offset == packed.channel_start[c]  # bytes of indices
-        for k in range(depth // packed.block):
-            if bitmap[c * per_row + k // 8] >> (k % 8) & 1:
-                for j, byte in enumerate(indices[offset:offset + half]):  # element 2j low nibble, 2j + 1 high
-                    dense[c, k * packed.block + 2 * j] = packed.palette[byte & 0xF]
-                    dense[c, k * packed.block + 2 * j + 1] = packed.palette[byte >> 4]
-                offset += half
-    assert offset == indices.size
-    return dense
+    assert packed.palette.shape == (16,) and packed.palette.dtype == np.int8
+    return _unpack_kept_blocks(  # channel_start in bytes of indices; element 2j low nibble, 2j + 1 high
+        packed, units, depth, np.frombuffer(packed.indices, np.uint8), packed.block // 2,
+        lambda two: np.stack([packed.palette[two & 0xF], packed.palette[two >> 4]], axis=1).ravel())
 
 
 @pytest.mark.parametrize(("units", "depth", "block"), [(32, 512, 16), (7, 40, 8), (5, 12, 4), (3, 72, 2)])
 def test_block4_packing_round_trips_in_the_header_layout(units: int, depth: int, block: int) -> None:
     rng = np.random.default_rng(units)
     weights = _clustered_blocked(rng, units, depth, block, 0.5)
-    weights[0] = 0  # a row with every block dropped
-    weights[-1, :block] = [0] * (block - 1) + [8]  # a kept block may hold zeros
-    packed = packing.pack_block4(weights, block)
-    assert packed is not None and packed.block == block
-    assert np.array_equal(_unpack_block4(packed, units, depth), weights)
-    kept = int(np.any(weights.reshape(units, -1, block), axis=2).sum())
-    assert packed.kept_blocks == kept and packed.channel_start.dtype == np.uint32
+    packed, kept = _round_trip(weights, block, 8, packing.pack_block4, _unpack_block4)
     assert packed.nbytes == units * ((depth // block + 7) // 8) + kept * block // 2 + 4 * units + 16
     assert packed.bitmap == packing.pack_block8(weights, block).bitmap  # BLOCK8's bitmap, bit for bit
     assert packing.pack_block4(weights[:, :-1], block) is None  # the row must be whole blocks

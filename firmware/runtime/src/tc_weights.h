@@ -114,6 +114,13 @@ static inline int32_t tc_sparse8_dot(const tc_sparse8_t *sp, int32_t start,
     return acc;
 }
 
+/* Bits of a row's last bitmap byte that stand for its blocks (of
+ * `blocks`), for the fast paths that mask off the others. */
+static inline uint32_t tc_block_last_bits(int32_t blocks)
+{
+    return blocks % 8 != 0 ? (1u << (blocks % 8)) - 1u : 0xFFu;
+}
+
 /* Dot product of the whole row (n weights) of output channel `channel`
  * with `in`, visiting only its kept blocks. */
 static inline int32_t tc_block8_dot(const tc_block8_t *bk, int32_t channel,

@@ -176,6 +176,30 @@ static int32_t block_drop_rows;
 static int32_t block_misalign;
 static int block_padding;
 
+/* Draws whether block k of row c (its weights at src) is kept (one rnd()
+ * per block, the row dropped every block_drop_rows rows): if so sets its
+ * bit in bitmap_buf (`bytes` a row), else zeroes its weights. */
+static int keep_block(int8_t *src, int32_t c, int32_t k, int32_t bytes)
+{
+    if (rnd() % sparse_period < sparse_zeros ||
+        (block_drop_rows > 0 && c % block_drop_rows == 0)) {
+        memset(src, 0, (size_t)block_size);
+        return 0;
+    }
+    bitmap_buf[c * bytes + (k >> 3)] |= (uint8_t)(1u << (k & 7));
+    return 1;
+}
+
+/* With block_padding, sets the bits of row c's last bitmap byte past its
+ * last block (of `blocks`). */
+static void pad_row(int32_t c, int32_t blocks, int32_t bytes)
+{
+    if (block_padding) {
+        bitmap_buf[c * bytes + bytes - 1] |=
+            (uint8_t)(0xFFu << (blocks % 8 != 0 ? blocks % 8 : 8));
+    }
+}
+
 /* Keeps a random subset of the blocks of `oc` rows of `weights` (the
  * others zeroed) as TC_WEIGHTS_BLOCK8 in *bk; returns the bitmap bytes. */
 static uint32_t pack_blocks(tc_block8_t *bk, int32_t elements, int32_t oc)
@@ -191,19 +215,13 @@ static uint32_t pack_blocks(tc_block8_t *bk, int32_t elements, int32_t oc)
         starts_buf[c] = (uint32_t)n;
         for (k = 0; k < blocks; ++k) {
             int8_t *src = weights + c * row + k * block_size;
-            if (rnd() % sparse_period < sparse_zeros ||
-                (block_drop_rows > 0 && c % block_drop_rows == 0)) {
-                memset(src, 0, (size_t)block_size);
+            if (!keep_block(src, c, k, bytes)) {
                 continue;
             }
-            bitmap_buf[c * bytes + (k >> 3)] |= (uint8_t)(1u << (k & 7));
             memcpy(values + n, src, (size_t)block_size);
             n += block_size;
         }
-        if (block_padding) {
-            bitmap_buf[c * bytes + bytes - 1] |=
-                (uint8_t)(0xFFu << (blocks % 8 != 0 ? blocks % 8 : 8));
-        }
+        pad_row(c, blocks, bytes);
     }
     bk->bitmap = bitmap_buf;
     bk->values = values;
@@ -230,12 +248,9 @@ static uint32_t pack_blocks4(tc_block4_t *bk, int32_t elements, int32_t oc)
         starts_buf[c] = (uint32_t)n;
         for (k = 0; k < blocks; ++k) {
             int8_t *src = weights + c * row + k * block_size;
-            if (rnd() % sparse_period < sparse_zeros ||
-                (block_drop_rows > 0 && c % block_drop_rows == 0)) {
-                memset(src, 0, (size_t)block_size);
+            if (!keep_block(src, c, k, bytes)) {
                 continue;
             }
-            bitmap_buf[c * bytes + (k >> 3)] |= (uint8_t)(1u << (k & 7));
             for (j = 0; j < block_size; j += 2) {
                 const uint32_t lo = (uint32_t)src[j] & 15u;
                 const uint32_t hi = (uint32_t)src[j + 1] & 15u;
@@ -244,10 +259,7 @@ static uint32_t pack_blocks4(tc_block4_t *bk, int32_t elements, int32_t oc)
                 indices[n++] = (uint8_t)(lo | hi << 4);
             }
         }
-        if (block_padding) {
-            bitmap_buf[c * bytes + bytes - 1] |=
-                (uint8_t)(0xFFu << (blocks % 8 != 0 ? blocks % 8 : 8));
-        }
+        pad_row(c, blocks, bytes);
     }
     bk->bitmap = bitmap_buf;
     bk->indices = indices;
@@ -774,6 +786,39 @@ static int check_mean(const char *name, tc_shape_t in, uint32_t mask,
     return report(name, outputs, t1 - t0, t2 - t1, s1, s2);
 }
 
+/* A block-pruned FC case (PACK_BLOCK or PACK_BLOCK4): its shape, block
+ * size, variant and how pack_blocks / pack_blocks4 draw its mask (dropped
+ * blocks per period, every drop_rows-th row dropped, kept blocks off a word
+ * boundary, set padding bits). */
+typedef struct {
+    const char *name;
+    int32_t depth, rows, block;
+    int variant;
+    uint32_t dropped, period;
+    int32_t drop_rows, misalign;
+    int padding;
+} fc_block_case_t;
+
+/* The `count` cases of `cases`, weights stored as `pack` says, in order
+ * (each draws its data from rnd()); returns the failures. */
+static int check_fc_blocks(const fc_block_case_t *cases, int count, int pack)
+{
+    int failures = 0;
+    int c;
+    for (c = 0; c < count; ++c) {
+        variant = cases[c].variant;
+        block_size = cases[c].block;
+        sparse_zeros = cases[c].dropped;
+        sparse_period = cases[c].period;
+        block_drop_rows = cases[c].drop_rows;
+        block_misalign = cases[c].misalign;
+        block_padding = cases[c].padding;
+        failures += check_fc_packed(cases[c].name, cases[c].depth,
+                                    cases[c].rows, pack);
+    }
+    return failures;
+}
+
 int main(void)
 {
     static const tc_shape_t pw = {1, 8, 8, 32};
@@ -844,14 +889,7 @@ int main(void)
      * bias, two batches, the AD model's depth 640, rows with every block
      * dropped, a block of 32, set bits past a row's last block, and the
      * fallbacks (blocks of 3 and 6, kept blocks off a word boundary). */
-    static const struct {
-        const char *name;
-        int32_t depth, rows, block;
-        int variant;
-        uint32_t dropped, period;
-        int32_t drop_rows, misalign;
-        int padding;
-    } fc_block[] = {
+    static const fc_block_case_t fc_block[] = {
         {"fc_512to32_block8", 512, 32, 16, 0, 1, 2, 0, 0, 0},
         {"fc_512to32_block8_b8", 512, 32, 8, 0, 1, 2, 0, 0, 0},
         {"fc_512to32_block8_b4", 512, 32, 4, 0, 1, 2, 0, 0, 0},
@@ -879,14 +917,7 @@ int main(void)
      * dense twin, then tails, no bias, two batches, depth 640, dropped
      * rows, blocks of 32 and 12, padding bits, kept blocks off a word
      * boundary and the fallbacks (blocks of 2 and 6). */
-    static const struct {
-        const char *name;
-        int32_t depth, rows, block;
-        int variant;
-        uint32_t dropped, period;
-        int32_t drop_rows, misalign;
-        int padding;
-    } fc_block4[] = {
+    static const fc_block_case_t fc_block4[] = {
         {"fc_512to32_block4", 512, 32, 16, 0, 1, 2, 0, 0, 0},
         {"fc_512to32_block4_b8", 512, 32, 8, 0, 1, 2, 0, 0, 0},
         {"fc_512to32_block4_b4", 512, 32, 4, 0, 1, 2, 0, 0, 0},
@@ -1114,28 +1145,10 @@ int main(void)
         failures += check_fc_packed(fc_packed[c].name, fc_packed[c].depth,
                                     fc_packed[c].rows, fc_packed[c].pack);
     }
-    for (c = 0; c < (int)(sizeof fc_block / sizeof fc_block[0]); ++c) {
-        variant = fc_block[c].variant;
-        block_size = fc_block[c].block;
-        sparse_zeros = fc_block[c].dropped;
-        sparse_period = fc_block[c].period;
-        block_drop_rows = fc_block[c].drop_rows;
-        block_misalign = fc_block[c].misalign;
-        block_padding = fc_block[c].padding;
-        failures += check_fc_packed(fc_block[c].name, fc_block[c].depth,
-                                    fc_block[c].rows, PACK_BLOCK);
-    }
-    for (c = 0; c < (int)(sizeof fc_block4 / sizeof fc_block4[0]); ++c) {
-        variant = fc_block4[c].variant;
-        block_size = fc_block4[c].block;
-        sparse_zeros = fc_block4[c].dropped;
-        sparse_period = fc_block4[c].period;
-        block_drop_rows = fc_block4[c].drop_rows;
-        block_misalign = fc_block4[c].misalign;
-        block_padding = fc_block4[c].padding;
-        failures += check_fc_packed(fc_block4[c].name, fc_block4[c].depth,
-                                    fc_block4[c].rows, PACK_BLOCK4);
-    }
+    failures += check_fc_blocks(
+        fc_block, (int)(sizeof fc_block / sizeof fc_block[0]), PACK_BLOCK);
+    failures += check_fc_blocks(
+        fc_block4, (int)(sizeof fc_block4 / sizeof fc_block4[0]), PACK_BLOCK4);
     variant = 0;
     sparse_zeros = 1;
     sparse_period = 2;

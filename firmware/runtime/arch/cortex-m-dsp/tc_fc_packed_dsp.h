@@ -280,10 +280,11 @@ typedef char tc_fc_block_job_layout[offsetof(tc_fc_block_job_t, bs) == 8
  * the kept blocks of the run; the bits are shifted past both (LSL by 32
  * gives 0). Three routines, by the block size, so a run's loop needs no
  * test for a part pass: 16 weights per pass, 8, or 8 after an odd group
- * of 4. */
-#define TC_FC_BLOCK_START                                                   \
+ * of 4. TC_FC_BLOCK_START loads the job's first fields into `job` (a
+ * register list: weights, sum, bytes per block, more for other jobs). */
+#define TC_FC_BLOCK_START(job)                                              \
     "push {r2, r4-r11, lr}\n\t"                                             \
-    "ldm r2, {r3, r4, r5}\n\t"                                              \
+    "ldm r2, {" job "}\n\t"                                                 \
     "rbit r0, r0\n"                                                         \
     "1:\n\t"                                                                \
     "clz r6, r0\n\t"                                                        \
@@ -294,14 +295,18 @@ typedef char tc_fc_block_job_layout[offsetof(tc_fc_block_job_t, bs) == 8
     "lsl r0, r0, r6\n\t"                                                    \
     "mla r7, r6, r5, r1\n\t"
 
-/* Back to label 1 for the next run, or store the weights pointer and the
- * sum and return. */
-#define TC_FC_BLOCK_END                                                     \
-    "cmp r0, #0\n\t"                                                        \
-    "bne 1b\n\t"                                                            \
+/* Store the weights (index bytes) pointer and the sum in the job at [sp]
+ * and return. */
+#define TC_FC_BLOCK_RETURN                                                  \
     "ldr r2, [sp]\n\t"                                                      \
     "strd r3, r4, [r2]\n\t"                                                 \
     "pop {r2, r4-r11, pc}\n\t"
+
+/* Back to label 1 for the next run, or return. */
+#define TC_FC_BLOCK_END                                                     \
+    "cmp r0, #0\n\t"                                                        \
+    "bne 1b\n\t"                                                            \
+    TC_FC_BLOCK_RETURN
 
 /* 8 weights (two words by LDRD) times 8 inputs (four words by LDM). */
 #define TC_FC_BLOCK_MAC8                                                    \
@@ -323,7 +328,7 @@ tc_fc_block16_asm(uint32_t bits __attribute__((unused)),
                   tc_fc_block_job_t *job __attribute__((unused)))
 {
     __asm__ volatile(
-        TC_FC_BLOCK_START
+        TC_FC_BLOCK_START("r3, r4, r5")
         "3:\n\t"
         TC_FC_BLOCK_MAC8 TC_FC_BLOCK_MAC8
         "cmp r1, r7\n\t"
@@ -338,7 +343,7 @@ tc_fc_block8_asm(uint32_t bits __attribute__((unused)),
                  tc_fc_block_job_t *job __attribute__((unused)))
 {
     __asm__ volatile(
-        TC_FC_BLOCK_START
+        TC_FC_BLOCK_START("r3, r4, r5")
         "3:\n\t"
         TC_FC_BLOCK_MAC8
         "cmp r1, r7\n\t"
@@ -354,7 +359,7 @@ tc_fc_block4_asm(uint32_t bits __attribute__((unused)),
                  tc_fc_block_job_t *job __attribute__((unused)))
 {
     __asm__ volatile(
-        TC_FC_BLOCK_START
+        TC_FC_BLOCK_START("r3, r4, r5")
         "sub r6, r7, r1\n\t"
         "tst r6, #8\n\t"
         "beq 3f\n\t"
@@ -390,6 +395,24 @@ static inline int tc_fc_block_fits(const tc_fully_connected_params_t *p)
     }
     return (misaligned & 3u) == 0u;
 }
+
+/* bits = the bits of a row's next 32 blocks (of `left` left) from its
+ * bitmap at `bitmap`, bit k for block k, those past its last block clear.
+ * A macro: as an inline function, GCC allocates the row loops' registers
+ * worse (5 more instructions a row on the M4). */
+#define TC_FC_BITMAP_WORD(bits, bitmap, left)                               \
+    do {                                                                    \
+        int32_t j_;                                                         \
+        bits = 0;                                                           \
+        if ((left) >= 32) {                                                 \
+            bits = tc_load4((const int8_t *)(bitmap));                      \
+        } else { /* the row's last 1..31 blocks */                          \
+            for (j_ = 0; j_ < ((left) + 7) / 8; ++j_) {                     \
+                bits |= (uint32_t)(bitmap)[j_] << (8 * j_);                 \
+            }                                                               \
+            bits &= (1u << (left)) - 1u;                                    \
+        }                                                                   \
+    } while (0)
 
 /* One batch, block-pruned weights: each row's kept blocks against the
  * widened input, 32 bitmap bits at a time (the last word masked to the
@@ -429,15 +452,8 @@ tc_fc_block_batch(const tc_fully_connected_params_t *p,
             job.acc = p->bias != NULL ? p->bias[r + i] : 0;
             job.bs = 2 * bk->block;
             for (k = 0; k < blocks; k += 32, bitmap += 4) {
-                uint32_t bits = 0;
-                if (blocks - k >= 32) {
-                    bits = tc_load4((const int8_t *)bitmap);
-                } else { /* the row's last 1..31 blocks */
-                    for (j = 0; j < (blocks - k + 7) / 8; ++j) {
-                        bits |= (uint32_t)bitmap[j] << (8 * j);
-                    }
-                    bits &= (1u << (blocks - k)) - 1u;
-                }
+                uint32_t bits;
+                TC_FC_BITMAP_WORD(bits, bitmap, blocks - k);
                 if (bits != 0u) {
                     word(bits, wide + k * bk->block / 2, &job);
                 }
@@ -502,18 +518,7 @@ typedef char
  * each is one loop of 8 index bytes (16 MACs, 29 instructions) per pass,
  * after a part pass of 2 and one of 4 bytes where the block size allows
  * them. */
-#define TC_FC_B4_START                                                      \
-    "push {r2, r4-r11, lr}\n\t"                                             \
-    "ldm r2, {r3, r4, r5, r8}\n\t"                                          \
-    "rbit r0, r0\n"                                                         \
-    "1:\n\t"                                                                \
-    "clz r6, r0\n\t"                                                        \
-    "lsl r0, r0, r6\n\t"                                                    \
-    "mla r1, r6, r5, r1\n\t"                                                \
-    "mvn r6, r0\n\t"                                                        \
-    "clz r6, r6\n\t"                                                        \
-    "lsl r0, r0, r6\n\t"                                                    \
-    "mla r7, r6, r5, r1\n\t"
+#define TC_FC_B4_START TC_FC_BLOCK_START("r3, r4, r5, r8") /* r8: table */
 
 /* 8 index bytes per pass until the run's end, then the next run or store
  * the indices pointer and the sum and return. */
@@ -524,11 +529,7 @@ typedef char
     "cmp r1, r7\n\t"                                                        \
     "bne 3b\n"                                                              \
     "5:\n\t"                                                                \
-    "cmp r0, #0\n\t"                                                        \
-    "bne 1b\n\t"                                                            \
-    "ldr r2, [sp]\n\t"                                                      \
-    "strd r3, r4, [r2]\n\t"                                                 \
-    "pop {r2, r4-r11, pc}\n\t"
+    TC_FC_BLOCK_END
 
 /* A part pass of 4 index bytes (32 input bytes) when bit 4 of the run's
  * input bytes is set. */
@@ -655,9 +656,7 @@ tc_fc_block_nib_bytes_asm(const uint8_t *bitmap __attribute__((unused)),
         "add r1, r1, #64\n\t"
         "cmp r5, #0\n\t"
         "bne 1b\n\t"
-        "ldr r2, [sp]\n\t"
-        "strd r3, r4, [r2]\n\t"
-        "pop {r2, r4-r11, pc}\n\t");
+        TC_FC_BLOCK_RETURN);
 }
 
 /* One batch, block-pruned and clustered weights (TC_WEIGHTS_BLOCK4,
@@ -707,22 +706,14 @@ tc_fc_block4_batch(const tc_fully_connected_params_t *p,
             job.table = table;
             if (bk->block == 4) {
                 job.bytes = bytes;
-                job.last = blocks % 8 != 0 ? (1u << (blocks % 8)) - 1u
-                                           : 0xFFu;
+                job.last = tc_block_last_bits(blocks);
                 tc_fc_block_nib_bytes_asm(bitmap, wide, &job);
                 sum[i] = job.acc;
                 continue;
             }
             for (k = 0; k < blocks; k += 32, bitmap += 4) {
-                uint32_t bits = 0;
-                if (blocks - k >= 32) {
-                    bits = tc_load4((const int8_t *)bitmap);
-                } else { /* the row's last 1..31 blocks */
-                    for (j = 0; j < (blocks - k + 7) / 8; ++j) {
-                        bits |= (uint32_t)bitmap[j] << (8 * j);
-                    }
-                    bits &= (1u << (blocks - k)) - 1u;
-                }
+                uint32_t bits;
+                TC_FC_BITMAP_WORD(bits, bitmap, blocks - k);
                 if (bits != 0u) {
                     word(bits, wide + k * bk->block / 2, &job);
                 }

@@ -220,6 +220,35 @@ typedef char tc_fc_block_rows_job_layout[offsetof(tc_fc_block_rows_job_t,
     p "14:\n\t" TC_MVE##B##_R13 "b " next "f\n"                               \
     p "15:\n\t" TC_MVE##B##_R04
 
+/* A row of the *_rows_asm routines: r4 and r6 cleared, then each of its
+ * bitmap bytes (r0 up to r5) as its two nibbles (TC_MVE_NIBBLE, blocks
+ * of B), r1 stepping `step` input bytes a nibble from r8. */
+#define TC_MVE_ROW_WALK(B, step)                                              \
+    "movs r4, #0\n\t"                                                         \
+    "movs r6, #0\n\t"                                                         \
+    "mov r1, r8\n"                                                            \
+    "2:\n\t"                                                                  \
+    "ldrb r3, [r0], #1\n\t"                                                   \
+    "and r7, r3, #15\n\t"                                                     \
+    TC_MVE_NIBBLE("1", "5", B)                                                \
+    "5:\n\t"                                                                  \
+    "lsr r7, r3, #4\n\t"                                                      \
+    "add r1, r1, #" step "\n\t"                                               \
+    TC_MVE_NIBBLE("2", "6", B)                                                \
+    "6:\n\t"                                                                  \
+    "add r1, r1, #" step "\n\t"                                               \
+    "cmp r0, r5\n\t"                                                          \
+    "bne 2b\n\t"
+
+/* Store the row's sum, step r5 to the end of the next row's bitmap
+ * ([sp]: bytes per row) and go back to label 1 while rows are left. */
+#define TC_MVE_ROW_NEXT                                                       \
+    "str r4, [r11], #4\n\t"                                                   \
+    "ldr r7, [sp]\n\t"                                                        \
+    "add r5, r5, r7\n\t"                                                      \
+    "subs r12, r12, #1\n\t"                                                   \
+    "bne 1b\n\t"
+
 /* sum[i] = row i's kept blocks of B times (x - zp) (no bias): each
  * bitmap byte's two nibbles (past the row's last block, clear) through
  * TC_MVE_NIBBLE (`step`: 4 * B, the inputs of a nibble), so a run of kept
@@ -242,27 +271,9 @@ typedef char tc_fc_block_rows_job_layout[offsetof(tc_fc_block_rows_job_t,
     "1:\n\t"                                                                  \
     "ldr r2, [r10], #4\n\t"                                                   \
     "add r2, r2, r9\n\t"                                                      \
-    "movs r4, #0\n\t"                                                         \
-    "movs r6, #0\n\t"                                                         \
-    "mov r1, r8\n"                                                            \
-    "2:\n\t"                                                                  \
-    "ldrb r3, [r0], #1\n\t"                                                   \
-    "and r7, r3, #15\n\t"                                                     \
-    TC_MVE_NIBBLE("1", "5", B)                                                \
-    "5:\n\t"                                                                  \
-    "lsr r7, r3, #4\n\t"                                                      \
-    "add r1, r1, #" step "\n\t"                                               \
-    TC_MVE_NIBBLE("2", "6", B)                                                \
-    "6:\n\t"                                                                  \
-    "add r1, r1, #" step "\n\t"                                               \
-    "cmp r0, r5\n\t"                                                          \
-    "bne 2b\n\t"                                                              \
+    TC_MVE_ROW_WALK(B, step)                                                  \
     "mls r4, r6, lr, r4\n\t"                                                  \
-    "str r4, [r11], #4\n\t"                                                   \
-    "ldr r7, [sp]\n\t"                                                        \
-    "add r5, r5, r7\n\t"                                                      \
-    "subs r12, r12, #1\n\t"                                                   \
-    "bne 1b\n\t"                                                              \
+    TC_MVE_ROW_NEXT                                                           \
     "add sp, sp, #4\n\t"                                                      \
     "pop {r4-r11, pc}\n\t"
 
@@ -442,28 +453,10 @@ typedef char tc_fc_block_nib_rows_job_layout
     "ldr r2, [r10], #4\n\t"                                                   \
     "ldr r7, [sp, #8]\n\t"                                                    \
     "add r2, r2, r7\n\t"                                                      \
-    "movs r4, #0\n\t"                                                         \
-    "movs r6, #0\n\t"                                                         \
-    "mov r1, r8\n"                                                            \
-    "2:\n\t"                                                                  \
-    "ldrb r3, [r0], #1\n\t"                                                   \
-    "and r7, r3, #15\n\t"                                                     \
-    TC_MVE_NIBBLE("1", "5", B)                                                \
-    "5:\n\t"                                                                  \
-    "lsr r7, r3, #4\n\t"                                                      \
-    "add r1, r1, #" step "\n\t"                                               \
-    TC_MVE_NIBBLE("2", "6", B)                                                \
-    "6:\n\t"                                                                  \
-    "add r1, r1, #" step "\n\t"                                               \
-    "cmp r0, r5\n\t"                                                          \
-    "bne 2b\n\t"                                                              \
+    TC_MVE_ROW_WALK(B, step)                                                  \
     "ldr r7, [sp, #4]\n\t"                                                    \
     "mls r4, r6, r7, r4\n\t"                                                  \
-    "str r4, [r11], #4\n\t"                                                   \
-    "ldr r7, [sp]\n\t"                                                        \
-    "add r5, r5, r7\n\t"                                                      \
-    "subs r12, r12, #1\n\t"                                                   \
-    "bne 1b\n\t"                                                              \
+    TC_MVE_ROW_NEXT                                                           \
     "add sp, sp, #12\n\t"                                                     \
     "pop {r4-r11, pc}\n\t"
 

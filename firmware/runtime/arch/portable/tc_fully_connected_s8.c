@@ -46,6 +46,17 @@
         TC_FC_PAL_STEP(r3, a3, k);                                           \
     } while (0)
 
+/* wide[j] = in[j] - input zero point for the inputs of a batch: the
+ * packed loops' operands, offset once per batch rather than once per row. */
+static inline void tc_fc_widen(const tc_fully_connected_params_t *p,
+                               const int8_t *in, int16_t *wide)
+{
+    int32_t j;
+    for (j = 0; j < p->input_depth; ++j) {
+        wide[j] = (int16_t)(in[j] - p->input_zero_point);
+    }
+}
+
 /* One batch with a shared palette; table[b] holds the two weights of
  * index byte b, low nibble first. The batch functions stay out of line,
  * so their stack buffers never add up. */
@@ -59,11 +70,9 @@ tc_fc_pal_batch(const tc_fully_connected_params_t *p, const tc_out_c_t *stage,
     int16_t wide[TC_FC_PACKED_MAX];
     const int16_t *end = wide + n;
     const int16_t *x;
-    int32_t j, o = 0;
+    int32_t o = 0;
 
-    for (j = 0; j < n; ++j) {
-        wide[j] = (int16_t)(in[j] - p->input_zero_point);
-    }
+    tc_fc_widen(p, in, wide);
     for (; o + 4 <= p->output_depth; o += 4) {
         const uint8_t *r0 = idx + o * bytes;
         const uint8_t *r1 = r0 + bytes;
@@ -108,9 +117,7 @@ tc_fc_sparse_batch(const tc_fully_connected_params_t *p,
     int16_t wide[TC_FC_PACKED_MAX];
     int32_t j, o;
 
-    for (j = 0; j < n; ++j) {
-        wide[j] = (int16_t)(in[j] - p->input_zero_point);
-    }
+    tc_fc_widen(p, in, wide);
     for (o = 0; o < p->output_depth; ++o) {
         const int8_t *value = sp->values + sp->channel_start[o];
         int32_t acc = 0;
@@ -191,13 +198,6 @@ static inline uint8_t *tc_fc_runs(const uint8_t **bitmap, int32_t bytes,
     return runs;
 }
 
-/* Bits of a row's last bitmap byte that stand for its blocks (the others
- * are masked off). */
-static inline uint32_t tc_fc_last_bits(int32_t blocks)
-{
-    return blocks % 8 != 0 ? (1u << (blocks % 8)) - 1u : 0xFFu;
-}
-
 /* One batch of block-pruned weights (blocks of a multiple of 4), a row at
  * a time, in two passes: the row's bitmap into runs of kept blocks
  * (tc_fc_runs), then each run as one loop of 4 MACs per pass. In one
@@ -212,15 +212,13 @@ tc_fc_block_batch(const tc_fully_connected_params_t *p,
     const int32_t n = p->input_depth;
     const int32_t block = bk->block;
     const int32_t bytes = (n / block + 7) / 8;
-    const uint32_t last = tc_fc_last_bits(n / block);
+    const uint32_t last = tc_block_last_bits(n / block);
     const uint8_t *bitmap = bk->bitmap;
     int16_t wide[TC_FC_PACKED_MAX];
     uint8_t runs[TC_FC_RUNS];
-    int32_t j, o;
+    int32_t o;
 
-    for (j = 0; j < n; ++j) {
-        wide[j] = (int16_t)(in[j] - p->input_zero_point);
-    }
+    tc_fc_widen(p, in, wide);
     for (o = 0; o < p->output_depth; ++o) {
         const int8_t *w = bk->values + bk->channel_start[o];
         const uint8_t *end = tc_fc_runs(&bitmap, bytes, last, runs);
@@ -251,15 +249,13 @@ tc_fc_block4_batch(const tc_fully_connected_params_t *p,
     const int32_t n = p->input_depth;
     const int32_t block = bk->block;
     const int32_t bytes = (n / block + 7) / 8;
-    const uint32_t last = tc_fc_last_bits(n / block);
+    const uint32_t last = tc_block_last_bits(n / block);
     const uint8_t *bitmap = bk->bitmap;
     int16_t wide[TC_FC_PACKED_MAX];
     uint8_t runs[TC_FC_RUNS];
-    int32_t j, o;
+    int32_t o;
 
-    for (j = 0; j < n; ++j) {
-        wide[j] = (int16_t)(in[j] - p->input_zero_point);
-    }
+    tc_fc_widen(p, in, wide);
     for (o = 0; o < p->output_depth; ++o) {
         const uint8_t *w = bk->indices + bk->channel_start[o];
         const uint8_t *end = tc_fc_runs(&bitmap, bytes, last, runs);
