@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from tinycompress.codegen.emit import GeneratedModel, LayerInfo
-from tinycompress.codegen.storage import fc_blocks, fc_packed, storage_options
+from tinycompress.codegen.storage import DEFAULT_ARCH, fc_blocks, fc_packed, storage_options
 from tinycompress.codegen.summary import layer_name
 from tinycompress.errors import InputError
 from tinycompress.tflite.ir import Model
 
 DATA_FILE = Path(__file__).with_name("cost_model.json")
-DEFAULT_ARCH = "cortex-m-dsp"  # the kernel chain of qemu-netduinoplus2, the board compress estimates for
 
 # The figures each path's cost is a combination of ("calls": 1 per layer, the call's fixed cost).
 PATH_FEATURES: dict[str, tuple[str, ...]] = {

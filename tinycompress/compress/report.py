@@ -159,8 +159,8 @@ def device_figures(int8_tflite: bytes, optimize: str, runtime_arch: str | None =
     ``runtime_arch``'s kernels when it is calibrated, else of qemu-netduinoplus2's (codegen.costmodel)."""
     # The code generator is a later stage; it is asked only for these figures.
     from tinycompress.codegen import generate
-    from tinycompress.codegen.costmodel import DEFAULT_ARCH, calibrated_arches, estimate, load_cost_model
-    from tinycompress.codegen.storage import DEFAULT_ARCH as STORAGE_ARCH
+    from tinycompress.codegen.costmodel import calibrated_arches, estimate, load_cost_model
+    from tinycompress.codegen.storage import DEFAULT_ARCH
     from tinycompress.errors import ModelFormatError, UnsupportedError
     from tinycompress.tflite import read_model
 
@@ -168,7 +168,7 @@ def device_figures(int8_tflite: bytes, optimize: str, runtime_arch: str | None =
              "instructions_estimated")
     try:
         model = read_model(int8_tflite)
-        generated = generate(model, optimize=optimize, runtime_arch=runtime_arch or STORAGE_ARCH)
+        generated = generate(model, optimize=optimize, runtime_arch=runtime_arch or DEFAULT_ARCH)
     except (UnsupportedError, ModelFormatError):
         return DeviceFigures(dict.fromkeys(names), None)
     weighted = [op for op in model.operators if op.op in MAC_OPS]
